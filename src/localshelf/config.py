@@ -1,0 +1,44 @@
+"""Settings, read once at start-up from `LOCALSHELF_*` environment variables (or a `.env` file)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "localshelf"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'localshelf.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOCALSHELF_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        description="SQLAlchemy URL: sqlite:///path.db (embedded, default) or postgresql+psycopg://...",
+    )
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="Apply pending migrations at start-up. Default: yes for SQLite, no for PostgreSQL.",
+    )
+    transport: Literal["stdio", "http"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate

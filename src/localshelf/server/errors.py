@@ -1,0 +1,78 @@
+"""The one boundary where failures become MCP tool errors.
+
+Agents get `isError: true`, a text line `<code>: <message>` and the same as
+structured content `{"error": {"code", "message"}}`. Codes come from
+`localshelf.domain.errors.ErrorCode`. Unexpected exceptions are logged with their
+traceback here and reach the client only as `internal_error` with a reference.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, TextContent
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from localshelf.domain.errors import ErrorCode, LocalshelfError
+
+logger = logging.getLogger("localshelf.errors")
+
+_CODES = {code.value for code in ErrorCode}
+_PYDANTIC_CODES = {"string_too_long": ErrorCode.VALUE_TOO_LONG, "too_long": ErrorCode.VALUE_TOO_LONG}
+# A value of the wrong type or shape still gets the code of what the argument is.
+_FIELD_CODES = {
+    "latitude": ErrorCode.INVALID_COORDINATES,
+    "longitude": ErrorCode.INVALID_COORDINATES,
+    "radius_km": ErrorCode.INVALID_RADIUS,
+    "gtin": ErrorCode.INVALID_GTIN,
+    "price_minor": ErrorCode.INVALID_PRICE,
+    "quantity_on_hand": ErrorCode.INVALID_QUANTITY,
+    "currency": ErrorCode.INVALID_CURRENCY,
+    "opening_hours": ErrorCode.INVALID_OPENING_HOURS,
+    "timezone": ErrorCode.INVALID_TIMEZONE,
+}
+
+
+def error_result(code: ErrorCode, message: str) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=f"{code.value}: {message}")],
+        structured_content={"error": {"code": code.value, "message": message}},
+        is_error=True,
+    )
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location) or "arguments"
+
+
+def _from_validation(error: ValidationError) -> CallToolResult:
+    first = error.errors(include_url=False)[0]
+    kind, field = first["type"], _field(first["loc"])
+    if kind in _CODES:
+        return error_result(ErrorCode(kind), first["msg"])
+    if kind == "missing":
+        return error_result(ErrorCode.INVALID_ARGUMENT, f"{field} is required.")
+    if kind == "extra_forbidden":
+        return error_result(ErrorCode.INVALID_ARGUMENT, f"{field} is not an argument of this tool.")
+    code = _PYDANTIC_CODES.get(kind) or _FIELD_CODES.get(str(first["loc"][0]), ErrorCode.INVALID_ARGUMENT)
+    return error_result(code, f"{field}: {first['msg']}.")
+
+
+def tool_failure(tool: str, exc: ToolError) -> CallToolResult:
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):
+        return _from_validation(cause)
+    if isinstance(cause, LocalshelfError):
+        return error_result(cause.code, cause.message)
+    if isinstance(cause, OperationalError | DBAPIError) and getattr(cause, "connection_invalidated", False):
+        return error_result(ErrorCode.UNAVAILABLE, "The database is unreachable right now; retry shortly.")
+    if not isinstance(exc, UnexpectedToolError):
+        # The SDK's own anticipated failures (unknown tool name): its text is safe to show.
+        return error_result(ErrorCode.INVALID_ARGUMENT, str(exc).removeprefix(f"Error executing tool {tool}: "))
+    reference = secrets.token_hex(4)
+    logger.error("tool %s failed unexpectedly (ref %s)", tool, reference, exc_info=cause or exc)
+    return error_result(ErrorCode.INTERNAL_ERROR, f"Internal error while running {tool} (reference {reference}).")

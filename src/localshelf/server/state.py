@@ -1,0 +1,56 @@
+"""Process-wide resources, created by the server's lifespan and reached from tools through the context."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from mcp.server.mcpserver import Context, MCPServer
+
+from localshelf.config import Settings
+from localshelf.store.db import Database
+
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    database: Database
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """One unit of work per tool call: `fn(uow, ...)` in a worker thread, committed on success."""
+        return await self.database.run(fn, *args, **kwargs)
+
+
+def lifespan_for(
+    settings: Settings, database: Database | None, clock: Callable[[], datetime]
+) -> Callable[[MCPServer[AppState]], Any]:
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        owned = database is None
+        db = database or Database.from_url(settings.database_url)
+        try:
+            if owned:
+                await anyio.to_thread.run_sync(db.prepare, settings.should_auto_migrate)
+            yield AppState(settings=settings, database=db, clock=clock)
+        finally:
+            if owned:
+                db.dispose()
+
+    return lifespan
+
+
+def app_state(ctx: Context[AppState, Any]) -> AppState:
+    state = ctx.request_context.lifespan_context
+    assert isinstance(state, AppState)
+    return state

@@ -1,0 +1,190 @@
+"""In-store offers: a retailer's price and stock for one product at one location."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from localshelf.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from localshelf.domain.gtin import normalize_gtin
+from localshelf.domain.ids import new_public_id
+from localshelf.domain.money import normalize_currency, validate_amount_minor
+from localshelf.services.lookup import by_public_id, product_by_gtin
+from localshelf.services.present import offer_view
+from localshelf.services.views import OfferPage, OfferStatus, OfferView
+from localshelf.store import queries
+from localshelf.store.db import UnitOfWork
+from localshelf.store.models import InStoreOffer, Location, Organization, Product
+
+LOW_STOCK_AT_OR_BELOW = 3
+
+
+def status_for_quantity(quantity: int) -> OfferStatus:
+    if quantity <= 0:
+        return "out_of_stock"
+    return "low_stock" if quantity <= LOW_STOCK_AT_OR_BELOW else "in_stock"
+
+
+def _check_stock(quantity: int, status: str) -> None:
+    if quantity < 0:
+        raise InvalidInput(f"quantity_on_hand must be 0 or more, got {quantity}.", ErrorCode.INVALID_QUANTITY)
+    if quantity == 0 and status in ("in_stock", "low_stock"):
+        raise InvalidInput(
+            f"status {status!r} needs a quantity above 0; use out_of_stock or discontinued.",
+            ErrorCode.INVALID_QUANTITY,
+        )
+
+
+def _resolve_product(uow: UnitOfWork, product_id: str | None, gtin: str | None) -> Product:
+    if (product_id is None) == (gtin is None):
+        raise InvalidInput("Give exactly one of product_id or gtin.")
+    if product_id is not None:
+        return by_public_id(uow.session, Product, product_id)
+    assert gtin is not None
+    gtin14 = normalize_gtin(gtin)
+    product = product_by_gtin(uow.session, gtin14)
+    if product is None:
+        raise NotFound(f"No product with GTIN {gtin14} is registered: call register_product first.")
+    return product
+
+
+def create_in_store_offer(
+    uow: UnitOfWork,
+    organization_id: str,
+    location_id: str,
+    product_id: str | None,
+    gtin: str | None,
+    sku: str,
+    price_minor: int,
+    currency: str,
+    quantity_on_hand: int,
+    status: OfferStatus | None,
+    now: datetime,
+) -> OfferView:
+    organization = by_public_id(uow.session, Organization, organization_id)
+    location = by_public_id(uow.session, Location, location_id)
+    if location.organization_id != organization.id:
+        raise NotFound.of("location", location_id)
+    product = _resolve_product(uow, product_id, gtin)
+    validate_amount_minor(price_minor)
+    currency = normalize_currency(currency)
+    status = status or status_for_quantity(quantity_on_hand)
+    _check_stock(quantity_on_hand, status)
+    duplicate = uow.session.scalar(
+        select(InStoreOffer.public_id).where(
+            InStoreOffer.product_id == product.id, InStoreOffer.location_id == location.id, InStoreOffer.sku == sku
+        )
+    )
+    if duplicate is not None:
+        raise Conflict(
+            f"Location {location_id} already has an offer for this product with SKU {sku!r} ({duplicate}); "
+            "update that offer instead.",
+            ErrorCode.DUPLICATE_OFFER,
+        )
+    offer = InStoreOffer(
+        public_id=new_public_id("offer"),
+        organization_id=organization.id,
+        location_id=location.id,
+        product_id=product.id,
+        sku=sku,
+        price_minor=price_minor,
+        currency=currency,
+        quantity_on_hand=quantity_on_hand,
+        status=status,
+        source="manual",
+        last_inventory_sync=now,
+    )
+    uow.session.add(offer)
+    try:
+        uow.session.flush()
+    except IntegrityError as exc:  # a concurrent insert won the race for the same triple
+        raise Conflict(f"Location {location_id} already has an offer for this product with SKU {sku!r}.") from exc
+    return offer_view(offer, product, location, organization, now)
+
+
+def update_in_store_offer(
+    uow: UnitOfWork,
+    offer_id: str,
+    price_minor: int | None,
+    currency: str | None,
+    quantity_on_hand: int | None,
+    status: OfferStatus | None,
+    now: datetime,
+) -> OfferView:
+    offer = by_public_id(
+        uow.session,
+        InStoreOffer,
+        offer_id,
+        joinedload(InStoreOffer.product),
+        joinedload(InStoreOffer.location),
+        joinedload(InStoreOffer.organization),
+    )
+    if price_minor is None and currency is None and quantity_on_hand is None and status is None:
+        raise InvalidInput("Nothing to update: give price_minor, currency, quantity_on_hand or status.")
+    if price_minor is not None:
+        validate_amount_minor(price_minor)
+        offer.price_minor = price_minor
+    if currency is not None:
+        offer.currency = normalize_currency(currency)
+    if quantity_on_hand is not None or status is not None:
+        quantity = offer.quantity_on_hand if quantity_on_hand is None else quantity_on_hand
+        new_status = status or status_for_quantity(quantity)
+        _check_stock(quantity, new_status)
+        offer.quantity_on_hand, offer.status = quantity, new_status
+        offer.last_inventory_sync = now  # a person just confirmed the stock level
+    uow.session.flush()
+    return offer_view(offer, offer.product, offer.location, offer.organization, now)
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{last_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, value = raw.split(":", 1)
+        if prefix != "o" or not value.isdigit():
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            "cursor is not one this server issued: pass next_cursor from the previous page unchanged.",
+            ErrorCode.INVALID_CURSOR,
+        ) from exc
+
+
+def list_in_store_offers(
+    uow: UnitOfWork,
+    organization_id: str,
+    location_id: str | None,
+    status: OfferStatus | None,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+) -> OfferPage:
+    organization = by_public_id(uow.session, Organization, organization_id)
+    location_pk = None
+    if location_id is not None:
+        location = by_public_id(uow.session, Location, location_id)
+        if location.organization_id != organization.id:
+            raise NotFound.of("location", location_id)
+        location_pk = location.id
+    after = _decode_cursor(cursor) if cursor else None
+    rows, total = queries.offers_page(uow.session, organization.id, location_pk, status, after, limit + 1)
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1].id) if len(rows) > limit else None
+    return OfferPage(
+        offers=[offer_view(o, o.product, o.location, o.organization, now) for o in page],
+        total=total,
+        next_cursor=next_cursor,
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

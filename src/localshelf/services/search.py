@@ -1,0 +1,108 @@
+"""Local product search and GTIN availability: the consumer-facing questions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from localshelf.domain import ranking
+from localshelf.domain.gtin import normalize_gtin
+from localshelf.domain.text import query_terms, trigram_similarity
+from localshelf.services.lookup import product_by_gtin
+from localshelf.services.present import product_summary, store_summary
+from localshelf.services.views import Availability, AvailabilityHit, Price, SearchHit, SearchResults, TermCorrection
+from localshelf.store import queries
+from localshelf.store.db import UnitOfWork
+
+# A replacement word must be at least this similar (pg_trgm similarity) to the typed one.
+MIN_CORRECTION_SIMILARITY = 0.45
+# Words that carry no product meaning in a shopper's query ("batteries near me").
+STOPWORDS = frozenset(
+    "a an and any buy for from have in is me near nearby of on or some the to where who with".split()
+)
+
+
+def correct_terms(uow: UnitOfWork, terms: list[str]) -> tuple[list[str], list[TermCorrection]]:
+    """Replace words no product contains with the closest indexed word (typo tolerance)."""
+    corrected: list[str] = []
+    corrections: list[TermCorrection] = []
+    for term in terms:
+        if queries.known_term_prefix(uow.session, term):
+            corrected.append(term)
+            continue
+        scored = [(trigram_similarity(term, cand), cand) for cand in uow.dialect.similar_terms(uow.session, term)]
+        scored = [(score, cand) for score, cand in scored if score >= MIN_CORRECTION_SIMILARITY]
+        if not scored:
+            corrected.append(term)
+            continue
+        best = min(scored, key=lambda item: (-item[0], abs(len(item[1]) - len(term)), item[1]))[1]
+        corrected.append(best)
+        corrections.append(TermCorrection(original=term, corrected=best))
+    return list(dict.fromkeys(corrected)), corrections
+
+
+def search_local_products(
+    uow: UnitOfWork,
+    query: str,
+    latitude: float,
+    longitude: float,
+    radius_km: float,
+    in_stock_only: bool,
+    limit: int,
+    now: datetime,
+) -> SearchResults:
+    terms = query_terms(query)
+    meaningful = [t for t in terms if t not in STOPWORDS] or terms
+    terms, corrections = correct_terms(uow, meaningful)
+    statuses = ranking.IN_STOCK_STATUSES if in_stock_only else ranking.ALL_STATUSES
+    rows = queries.search_offers(
+        uow.session, uow.dialect, terms, latitude, longitude, radius_km, statuses, limit, now
+    )
+    hits = [
+        SearchHit(
+            rank=rank,
+            score=round(float(score), 6),
+            offer_id=offer.public_id,
+            product=product_summary(product),
+            store=store_summary(location, organization, float(distance)),
+            price=Price.of(offer.price_minor, offer.currency),
+            quantity_on_hand=offer.quantity_on_hand,
+            status=offer.status,
+            confidence=_confidence(offer.last_inventory_sync, now),
+            last_inventory_sync=offer.last_inventory_sync,
+        )
+        for rank, (offer, location, product, organization, distance, score) in enumerate(rows, start=1)
+    ]
+    return SearchResults(query=query, terms=terms, corrections=corrections, radius_km=radius_km, results=hits)
+
+
+def check_product_availability(
+    uow: UnitOfWork, gtin: str, latitude: float, longitude: float, radius_km: float, now: datetime
+) -> Availability:
+    gtin14 = normalize_gtin(gtin)
+    product = product_by_gtin(uow.session, gtin14)
+    if product is None:
+        return Availability(gtin=gtin14, product=None, radius_km=radius_km, in_stock_store_count=0, stores=[])
+    rows = queries.availability(uow.session, uow.dialect, product.id, latitude, longitude, radius_km)
+    stores = [
+        AvailabilityHit(
+            offer_id=offer.public_id,
+            sku=offer.sku,
+            store=store_summary(location, organization, float(distance)),
+            price=Price.of(offer.price_minor, offer.currency),
+            quantity_on_hand=offer.quantity_on_hand,
+            status=offer.status,
+            confidence=_confidence(offer.last_inventory_sync, now),
+            last_inventory_sync=offer.last_inventory_sync,
+        )
+        for offer, location, organization, distance in rows
+    ]
+    in_stock = len({hit.store.location_id for hit in stores if hit.status in ranking.IN_STOCK_STATUSES})
+    return Availability(
+        gtin=gtin14, product=product_summary(product), radius_km=radius_km, in_stock_store_count=in_stock, stores=stores
+    )
+
+
+def _confidence(last_sync: datetime | None, now: datetime):  # type: ignore[no-untyped-def]
+    from localshelf.domain.confidence import confidence_for
+
+    return confidence_for(last_sync, now)

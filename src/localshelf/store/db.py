@@ -1,0 +1,106 @@
+"""Engine, sessions and the one place a unit of work is opened, committed or rolled back."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from localshelf.domain.errors import ErrorCode, Unavailable
+from localshelf.store import migrate
+from localshelf.store.dialects import Dialect, dialect_for
+
+T = TypeVar("T")
+
+_SQLITE_MATH = {
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "atan": math.atan,
+    "sqrt": math.sqrt,
+    "radians": math.radians,
+}
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
+    dbapi_connection.execute("PRAGMA journal_mode = WAL")
+    dbapi_connection.execute("PRAGMA synchronous = NORMAL")
+    dbapi_connection.execute("PRAGMA busy_timeout = 10000")
+    try:
+        dbapi_connection.execute("SELECT sin(0), radians(0)").fetchone()
+    except sqlite3.OperationalError:
+        # SQLite built without SQLITE_ENABLE_MATH_FUNCTIONS: supply the ones the distance formula needs.
+        for name, fn in _SQLITE_MATH.items():
+            dbapi_connection.create_function(name, 1, fn, deterministic=True)
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitOfWork:
+    """What a service gets: the session of this unit of work and the backend's dialect rules."""
+
+    session: Session
+    dialect: Dialect
+
+
+class Database:
+    """Owns the engine; runs each unit of work in a worker thread with its own session."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect: str = engine.dialect.name
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.rules: Dialect = dialect_for(self.dialect)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    def prepare(self, auto_migrate: bool) -> None:
+        """Bring the schema to head (embedded store) or refuse to start on a stale one."""
+        try:
+            if auto_migrate:
+                migrate.upgrade(self.engine)
+            elif migrate.pending(self.engine):
+                raise Unavailable(
+                    "The database schema is not up to date: run `localshelf db upgrade`.",
+                    ErrorCode.UNAVAILABLE,
+                )
+        except OperationalError as exc:
+            raise Unavailable(f"Cannot reach the database: {exc.orig.__class__.__name__}.") from exc
+
+    def transaction(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(unit_of_work, ...)`; commit if it returns, roll back if it raises."""
+        with self._sessions() as session, session.begin():
+            return fn(UnitOfWork(session, self.rules), *args, **kwargs)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await anyio.to_thread.run_sync(partial(self.transaction, fn, *args, **kwargs))
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

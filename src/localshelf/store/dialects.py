@@ -1,0 +1,109 @@
+"""Everything that differs between PostgreSQL+PostGIS and SQLite, in one place.
+
+Each backend supplies index-backed *pre-filters* that return a superset of the
+true answer; the exact, portable predicates in `localshelf.store.queries` then
+decide. That is what keeps results identical on both backends:
+
+- radius: PostGIS `ST_DWithin` on the GiST-indexed geography column / a lat-lon
+  box over the B-tree index on SQLite;
+- text: the GIN-indexed `simple` tsvector / the FTS5 table, both over the same
+  pre-tokenised `search_doc`;
+- typo candidates: pg_trgm's `%` on the term vocabulary / a length-bounded scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, Float, Insert, and_, column, func, literal, literal_column, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from localshelf.domain.geo import bounding_box
+from localshelf.store.models import Location, Product, SearchTerm
+
+# Kept a little wider than the exact radius so the pre-filter never drops a true match.
+_RADIUS_SLACK = 1.002
+_RADIUS_SLACK_M = 5.0
+# pg_trgm's default `%` threshold; the exact similarity cut-off applied in Python is higher.
+TRGM_PREFILTER_THRESHOLD = 0.3
+
+
+class Dialect(Protocol):
+    name: str
+
+    def within_radius(self, latitude: float, longitude: float, radius_km: float) -> ColumnElement[bool]: ...
+
+    def text_match(self, terms: Sequence[str]) -> ColumnElement[bool]: ...
+
+    def similar_terms(self, session: Session, term: str) -> list[str]: ...
+
+    def insert_ignoring_duplicates(self, model: type[SearchTerm]) -> Insert: ...
+
+
+class PostgisDialect:
+    name = "postgresql"
+    # Columns the ORM does not map (see the initial migration).
+    _geog = literal_column("locations.geog")
+    _search_vector = literal_column("products.search_vector")
+
+    def within_radius(self, latitude: float, longitude: float, radius_km: float) -> ColumnElement[bool]:
+        point = func.ST_SetSRID(func.ST_MakePoint(literal(longitude, Float), literal(latitude, Float)), 4326)
+        return func.ST_DWithin(
+            self._geog,
+            func.Geography(point),
+            radius_km * 1000 * _RADIUS_SLACK + _RADIUS_SLACK_M,
+        ).self_group()
+
+    def text_match(self, terms: Sequence[str]) -> ColumnElement[bool]:
+        tsquery = " & ".join(f"{term}:*" for term in terms)
+        return self._search_vector.op("@@")(func.to_tsquery(text("'simple'::regconfig"), tsquery))
+
+    def similar_terms(self, session: Session, term: str) -> list[str]:
+        rows = session.execute(select(SearchTerm.term).where(SearchTerm.term.op("%")(term)))
+        return [row[0] for row in rows]
+
+    def insert_ignoring_duplicates(self, model: type[SearchTerm]) -> Insert:
+        return postgresql.insert(model).on_conflict_do_nothing()
+
+
+class SqliteDialect:
+    name = "sqlite"
+
+    def within_radius(self, latitude: float, longitude: float, radius_km: float) -> ColumnElement[bool]:
+        box = bounding_box(latitude, longitude, radius_km)
+        in_lat = Location.latitude.between(box.min_lat, box.max_lat)
+        if box.crosses_antimeridian:
+            return and_(in_lat, or_(Location.longitude >= box.min_lon, Location.longitude <= box.max_lon))
+        return and_(in_lat, Location.longitude.between(box.min_lon, box.max_lon))
+
+    def text_match(self, terms: Sequence[str]) -> ColumnElement[bool]:
+        fts_query = " AND ".join(f'"{term}"*' for term in terms)
+        matching = text("SELECT rowid FROM product_fts WHERE product_fts MATCH :fts_query").bindparams(
+            fts_query=fts_query
+        )
+        return Product.id.in_(matching.columns(column("rowid")))
+
+    def similar_terms(self, session: Session, term: str) -> list[str]:
+        # A similar word cannot be wildly shorter or longer; the window is deliberately generous.
+        low, high = max(1, len(term) // 4), len(term) * 4 + 4
+        rows = session.execute(
+            select(SearchTerm.term).where(func.length(SearchTerm.term).between(low, high))
+        )
+        return [row[0] for row in rows]
+
+    def insert_ignoring_duplicates(self, model: type[SearchTerm]) -> Insert:
+        return sqlite.insert(model).on_conflict_do_nothing()
+
+
+def dialect_for(name: str) -> Dialect:
+    if name == "postgresql":
+        return PostgisDialect()
+    if name == "sqlite":
+        return SqliteDialect()
+    raise ValueError(f"Unsupported database dialect {name!r}: use PostgreSQL+PostGIS or SQLite.")
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))

@@ -1,0 +1,186 @@
+"""The relational model, shared by both backends.
+
+Dialect-only columns (PostGIS `geog`, the tsvector) and the SQLite FTS5 table are
+created by the migrations and reached through `localshelf.store.dialects`; the ORM
+never maps them, so everything here is portable.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from localshelf.store.types import UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ORGANIZATION_KINDS = ("retailer", "brand")
+OFFER_STATUSES = ("in_stock", "low_stock", "out_of_stock", "discontinued")
+OFFER_SOURCES = ("manual", "pos")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UtcDateTime()}
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    __table_args__ = (CheckConstraint(_in("kind", ORGANIZATION_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    website: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Location(Base):
+    __tablename__ = "locations"
+    __table_args__ = (
+        Index("ix_locations_lat_lon", "latitude", "longitude"),
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address_line1: Mapped[str] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    opening_hours: Mapped[dict[str, list[list[str]]] | None] = mapped_column(JSON)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    website: Mapped[str | None] = mapped_column(String(500))
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organization: Mapped[Organization] = relationship(lazy="raise")
+
+
+class Product(Base):
+    """A global product, keyed by GTIN-14.
+
+    The `*_doc` columns hold `localshelf.domain.text.search_document` output: the
+    tokenised text both backends search, so matching is identical on each.
+    """
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    gtin: Mapped[str] = mapped_column(String(14), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    brand: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(200))
+    image_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    name_doc: Mapped[str] = mapped_column(Text)
+    brand_doc: Mapped[str] = mapped_column(Text)
+    category_doc: Mapped[str] = mapped_column(Text)
+    search_doc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InStoreOffer(Base):
+    __tablename__ = "in_store_offers"
+    __table_args__ = (
+        UniqueConstraint("product_id", "location_id", "sku", name="uq_offer_product_location_sku"),
+        CheckConstraint(_in("status", OFFER_STATUSES), name="status"),
+        CheckConstraint(_in("source", OFFER_SOURCES), name="source"),
+        CheckConstraint("quantity_on_hand >= 0", name="quantity_non_negative"),
+        CheckConstraint("price_minor >= 0", name="price_non_negative"),
+        Index("ix_offers_location_status", "location_id", "status"),
+        Index("ix_offers_product_location", "product_id", "location_id"),
+        Index("ix_offers_organization_id", "organization_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"))
+    sku: Mapped[str] = mapped_column(String(64))
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    quantity_on_hand: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(8), default="manual")
+    last_inventory_sync: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    location: Mapped[Location] = relationship(lazy="raise")
+    product: Mapped[Product] = relationship(lazy="raise")
+    organization: Mapped[Organization] = relationship(lazy="raise")
+
+
+class RetailerItem(Base):
+    """A retailer's product without a usable barcode; matched to a GTIN later."""
+
+    __tablename__ = "retailer_items"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "location_id", "sku", name="uq_retailer_item_org_location_sku"),
+        CheckConstraint("quantity_on_hand >= 0", name="quantity_non_negative"),
+        CheckConstraint("price_minor >= 0", name="price_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))
+    sku: Mapped[str] = mapped_column(String(64))
+    price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    quantity_on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    matched_product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchTerm(Base):
+    """Vocabulary of indexed product terms, for typo-tolerant query correction."""
+
+    __tablename__ = "search_terms"
+
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -1,0 +1,45 @@
+"""Tools: the global product catalogue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
+
+from localshelf.server.state import AppState, app_state
+from localshelf.services import products
+from localshelf.services.views import ProductView
+from localshelf.tools import hints
+from localshelf.tools.types import Gtin, ProductId, Text200, Text300, Text2000, WebUrl
+
+
+def register(server: MCPServer[AppState]) -> None:
+    @server.tool(annotations=hints.creates("Register product", idempotent=True))
+    async def register_product(
+        gtin: Gtin,
+        name: Annotated[Text300, Field(description="Product name as printed on the pack, with size.")],
+        ctx: Context[AppState, Any],
+        brand: Annotated[Text200 | None, Field(description="Brand name.")] = None,
+        category: Annotated[
+            Text200 | None, Field(description="Category path, e.g. 'Tools > Power Tools'.")
+        ] = None,
+        description: Annotated[Text2000 | None, Field(description="One or two sentences.")] = None,
+        image_urls: Annotated[list[WebUrl], Field(max_length=10, description="Product image URLs.")] | None = None,
+    ) -> ProductView:
+        """Add a product to the global catalogue by its barcode (GTIN) so offers can reference it.
+
+        If the GTIN is already registered, the existing product is returned unchanged (created=false).
+        """
+        return await app_state(ctx).run(
+            products.register_product, gtin, name, brand, description, category, list(image_urls or [])
+        )
+
+    @server.tool(annotations=hints.read_only("Get product"))
+    async def get_product(
+        ctx: Context[AppState, Any],
+        product_id: ProductId | None = None,
+        gtin: Annotated[Gtin | None, Field(description="Barcode number instead of product_id.")] = None,
+    ) -> ProductView:
+        """Look up one product by its id (prd_...) or its barcode (GTIN); give exactly one."""
+        return await app_state(ctx).run(products.get_product, product_id, gtin)

@@ -77,7 +77,11 @@ def test_rejection_message_names_the_value_kind_and_expected_shape() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "phrase"),
-    [("organization", "an organization id"), ("offer", "an offer id"), ("retailer_item", "a retailer item id")],
+    [
+        ("organization", "an organization id"),
+        ("offer", "an offer id"),
+        ("retailer_item", "a retailer item id"),
+    ],
 )
 def test_rejection_message_reads_naturally_for_every_kind(kind: str, phrase: str) -> None:
     with pytest.raises(InvalidInput, match=phrase):

@@ -32,7 +32,17 @@ def test_unknown_or_withdrawn_currency_is_rejected_by_name(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("currency", "exponent"),
-    [("USD", 2), ("EUR", 2), ("JPY", 0), ("KRW", 0), ("KWD", 3), ("BHD", 3), ("CLF", 4), ("XAU", 0), ("usd", 2)],
+    [
+        ("USD", 2),
+        ("EUR", 2),
+        ("JPY", 0),
+        ("KRW", 0),
+        ("KWD", 3),
+        ("BHD", 3),
+        ("CLF", 4),
+        ("XAU", 0),
+        ("usd", 2),
+    ],
 )
 def test_minor_unit_exponent_comes_from_iso_4217(currency: str, exponent: int) -> None:
     assert minor_unit_exponent(currency) == exponent

@@ -68,7 +68,13 @@ def test_stem_folds_english_plurals(token: str, stemmed: str) -> None:
 
 @pytest.mark.parametrize(
     ("singular", "plural"),
-    [("battery", "batteries"), ("box", "boxes"), ("drill", "drills"), ("brush", "brushes"), ("glass", "glasses")],
+    [
+        ("battery", "batteries"),
+        ("box", "boxes"),
+        ("drill", "drills"),
+        ("brush", "brushes"),
+        ("glass", "glasses"),
+    ],
 )
 def test_singular_and_plural_share_a_stem(singular: str, plural: str) -> None:
     assert stem(singular) == stem(plural)
@@ -79,7 +85,14 @@ def test_stem_is_stable_for_digits_only_tokens_even_if_long() -> None:
 
 
 def test_tokens_normalize_split_and_stem() -> None:
-    assert tokens("Cordless Drills — DeWALT 20V, 2 Batteries") == ["cordless", "drill", "dewalt", "20v", "2", "battery"]
+    assert tokens("Cordless Drills — DeWALT 20V, 2 Batteries") == [
+        "cordless",
+        "drill",
+        "dewalt",
+        "20v",
+        "2",
+        "battery",
+    ]
 
 
 def test_search_document_joins_fields_with_one_space_at_each_end() -> None:

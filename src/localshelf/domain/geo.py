@@ -46,9 +46,7 @@ def validate_radius(radius_km: float, max_km: float = MAX_RADIUS_KM) -> None:
     if radius_km <= 0:
         raise InvalidInput(f"radius_km must be greater than 0, got {radius_km!r}.", ErrorCode.INVALID_RADIUS)
     if radius_km > max_km:
-        raise InvalidInput(
-            f"radius_km must be at most {max_km:g} km, got {radius_km!r}.", ErrorCode.INVALID_RADIUS
-        )
+        raise InvalidInput(f"radius_km must be at most {max_km:g} km, got {radius_km!r}.", ErrorCode.INVALID_RADIUS)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -58,10 +56,7 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """
     b1 = _reduced_latitude(lat1)
     b2 = _reduced_latitude(lat2)
-    h = (
-        math.sin((b2 - b1) / 2) ** 2
-        + math.cos(b1) * math.cos(b2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
+    h = math.sin((b2 - b1) / 2) ** 2 + math.cos(b1) * math.cos(b2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     h = min(1.0, max(0.0, h))
     sigma = 2 * math.asin(math.sqrt(h))
     if sigma < 1e-12:

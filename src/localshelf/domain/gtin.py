@@ -29,9 +29,7 @@ _SEPARATORS = re.compile(r"[ -]")
 def gtin_check_digit(body: str) -> int:
     """GS1 mod-10 check digit for `body`, a GTIN without its last digit."""
     if not _DIGITS.fullmatch(body):
-        raise InvalidInput(
-            f"GTIN body must contain only digits, got {preview(body)}.", ErrorCode.INVALID_GTIN
-        )
+        raise InvalidInput(f"GTIN body must contain only digits, got {preview(body)}.", ErrorCode.INVALID_GTIN)
     weighted = sum(int(digit) * (3 if i % 2 == 0 else 1) for i, digit in enumerate(reversed(body)))
     return (10 - weighted % 10) % 10
 

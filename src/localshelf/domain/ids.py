@@ -32,8 +32,7 @@ ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 ID_RANDOM_LENGTH = 12
 
 _PATTERNS = {
-    kind: re.compile(rf"{prefix}_[{ID_ALPHABET}]{{{ID_RANDOM_LENGTH}}}")
-    for kind, prefix in ID_PREFIXES.items()
+    kind: re.compile(rf"{prefix}_[{ID_ALPHABET}]{{{ID_RANDOM_LENGTH}}}") for kind, prefix in ID_PREFIXES.items()
 }
 
 

@@ -32,7 +32,7 @@ MAX_QUERY_TERMS = 8
 _PREVIEW_LIMIT = 40
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
-_ES_AFTER = ("ses", "xes", "zes", "ches", "shes")
+_ES_AFTER = ("sses", "xes", "zzes", "ches", "shes")
 _KEEP_TRAILING_S = ("ss", "us", "is")
 
 
@@ -56,14 +56,14 @@ def stem(token: str) -> str:
 
     - digits only: unchanged ("2024").
     - ends in "ies" and longer than 4: "ies" -> "y" ("batteries" -> "battery").
-    - ends in "es" after s, x, z, ch or sh and longer than 4: drop "es"
-      ("boxes" -> "box", "glasses" -> "glass", "brushes" -> "brush").
+    - ends in "es" after ss, x, zz, ch or sh and longer than 4: drop "es"
+      ("boxes" -> "box", "glasses" -> "glass", "brushes" -> "brush", "matches" -> "match").
     - ends in "s" but not "ss", "us" or "is", and longer than 3: drop "s"
       ("drills" -> "drill", "pies" -> "pie"; "glass", "cactus", "axis" and "gas" stay).
 
-    Known blind spots, accepted for a rule set this small: singulars ending in
-    -se/-ze/-che fold differently from their plurals ("cases" -> "cas" but
-    "case" -> "case"), and "lens" -> "len" while "lenses" -> "lens".
+    Other -es plurals only lose the "s" ("cases" -> "case", "sizes" -> "size").
+    Known blind spots, accepted for a rule set this small: "caches" -> "cach"
+    while "cache" stays, and "lens" -> "len" while "lenses" -> "lense".
     """
     if _DIGITS.fullmatch(token):
         return token

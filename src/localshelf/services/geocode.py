@@ -28,7 +28,7 @@ def postal_centroid(country: str, postal_code: str | None) -> Centroid | None:
     match = _US_ZIP.match(postal_code.strip())
     if not match:
         return None
-    found = zipcodes.matching(match.group(1))
+    found = zipcodes.matching(match.group(1))  # type: ignore[no-untyped-call]
     if not found:
         return None
     record = found[0]

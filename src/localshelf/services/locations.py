@@ -67,9 +67,7 @@ def publish_location(uow: UnitOfWork, organization_id: str, fields: LocationFiel
         values["timezone"] = values["timezone"] or centroid.timezone
         source = "postal_code_centroid"
     validate_coordinates(values["latitude"], values["longitude"])
-    location = Location(
-        public_id=new_public_id("location"), organization_id=organization.id, published=True, **values
-    )
+    location = Location(public_id=new_public_id("location"), organization_id=organization.id, published=True, **values)
     uow.session.add(location)
     uow.session.flush()
     return PublishedLocation(**location_view(location, organization).model_dump(), coordinates_source=source)

@@ -77,7 +77,9 @@ def create_in_store_offer(
     _check_stock(quantity_on_hand, status)
     duplicate = uow.session.scalar(
         select(InStoreOffer.public_id).where(
-            InStoreOffer.product_id == product.id, InStoreOffer.location_id == location.id, InStoreOffer.sku == sku
+            InStoreOffer.product_id == product.id,
+            InStoreOffer.location_id == location.id,
+            InStoreOffer.sku == sku,
         )
     )
     if duplicate is not None:

@@ -15,7 +15,7 @@ def _view(uow: UnitOfWork, organization: Organization) -> OrganizationView:
     return OrganizationView(
         id=organization.public_id,
         name=organization.name,
-        kind=organization.kind,  # type: ignore[arg-type]
+        kind=organization.kind,
         website=organization.website,
         location_count=total,
         published_location_count=published,

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from localshelf.domain.confidence import confidence_for
-from localshelf.services.views import Address, LocationView, OfferView, Price, ProductSummary, ProductView, StoreSummary
+from localshelf.services.views import (
+    Address,
+    LocationView,
+    OfferView,
+    Price,
+    ProductSummary,
+    ProductView,
+    StoreSummary,
+)
 from localshelf.store.models import InStoreOffer, Location, Organization, Product
 
 
@@ -79,8 +87,8 @@ def offer_view(
         sku=offer.sku,
         price=Price.of(offer.price_minor, offer.currency),
         quantity_on_hand=offer.quantity_on_hand,
-        status=offer.status,  # type: ignore[arg-type]
-        source=offer.source,  # type: ignore[arg-type]
+        status=offer.status,
+        source=offer.source,
         last_inventory_sync=offer.last_inventory_sync,
         confidence=confidence_for(offer.last_inventory_sync, now),
         updated_at=offer.updated_at,

@@ -19,7 +19,11 @@ MAX_TERM_LENGTH = 64
 
 def search_fields(name: str, brand: str | None, category: str | None) -> dict[str, str]:
     """The tokenised documents both backends search (see `localshelf.domain.text`)."""
-    name_doc, brand_doc, category_doc = search_document(name), search_document(brand), search_document(category)
+    name_doc, brand_doc, category_doc = (
+        search_document(name),
+        search_document(brand),
+        search_document(category),
+    )
     return {
         "name_doc": name_doc,
         "brand_doc": brand_doc,

@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from localshelf.domain import ranking
+from localshelf.domain.confidence import confidence_for
 from localshelf.domain.gtin import normalize_gtin
 from localshelf.domain.text import query_terms, trigram_similarity
 from localshelf.services.lookup import product_by_gtin
 from localshelf.services.present import product_summary, store_summary
-from localshelf.services.views import Availability, AvailabilityHit, Price, SearchHit, SearchResults, TermCorrection
+from localshelf.services.views import (
+    Availability,
+    AvailabilityHit,
+    Price,
+    SearchHit,
+    SearchResults,
+    TermCorrection,
+)
 from localshelf.store import queries
 from localshelf.store.db import UnitOfWork
 
@@ -17,7 +25,30 @@ from localshelf.store.db import UnitOfWork
 MIN_CORRECTION_SIMILARITY = 0.45
 # Words that carry no product meaning in a shopper's query ("batteries near me").
 STOPWORDS = frozenset(
-    "a an and any buy for from have in is me near nearby of on or some the to where who with".split()
+    [
+        "a",
+        "an",
+        "and",
+        "any",
+        "buy",
+        "for",
+        "from",
+        "have",
+        "in",
+        "is",
+        "me",
+        "near",
+        "nearby",
+        "of",
+        "on",
+        "or",
+        "some",
+        "the",
+        "to",
+        "where",
+        "who",
+        "with",
+    ]
 )
 
 
@@ -54,9 +85,7 @@ def search_local_products(
     meaningful = [t for t in terms if t not in STOPWORDS] or terms
     terms, corrections = correct_terms(uow, meaningful)
     statuses = ranking.IN_STOCK_STATUSES if in_stock_only else ranking.ALL_STATUSES
-    rows = queries.search_offers(
-        uow.session, uow.dialect, terms, latitude, longitude, radius_km, statuses, limit, now
-    )
+    rows = queries.search_offers(uow.session, uow.dialect, terms, latitude, longitude, radius_km, statuses, limit, now)
     hits = [
         SearchHit(
             rank=rank,
@@ -67,7 +96,7 @@ def search_local_products(
             price=Price.of(offer.price_minor, offer.currency),
             quantity_on_hand=offer.quantity_on_hand,
             status=offer.status,
-            confidence=_confidence(offer.last_inventory_sync, now),
+            confidence=confidence_for(offer.last_inventory_sync, now),
             last_inventory_sync=offer.last_inventory_sync,
         )
         for rank, (offer, location, product, organization, distance, score) in enumerate(rows, start=1)
@@ -91,18 +120,16 @@ def check_product_availability(
             price=Price.of(offer.price_minor, offer.currency),
             quantity_on_hand=offer.quantity_on_hand,
             status=offer.status,
-            confidence=_confidence(offer.last_inventory_sync, now),
+            confidence=confidence_for(offer.last_inventory_sync, now),
             last_inventory_sync=offer.last_inventory_sync,
         )
         for offer, location, organization, distance in rows
     ]
     in_stock = len({hit.store.location_id for hit in stores if hit.status in ranking.IN_STOCK_STATUSES})
     return Availability(
-        gtin=gtin14, product=product_summary(product), radius_km=radius_km, in_stock_store_count=in_stock, stores=stores
+        gtin=gtin14,
+        product=product_summary(product),
+        radius_km=radius_km,
+        in_stock_store_count=in_stock,
+        stores=stores,
     )
-
-
-def _confidence(last_sync: datetime | None, now: datetime):  # type: ignore[no-untyped-def]
-    from localshelf.domain.confidence import confidence_for
-
-    return confidence_for(last_sync, now)

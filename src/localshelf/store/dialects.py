@@ -14,9 +14,22 @@ decide. That is what keeps results identical on both backends:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Float, Insert, and_, column, func, literal, literal_column, or_, select, text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    Insert,
+    and_,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -45,20 +58,22 @@ class Dialect(Protocol):
 class PostgisDialect:
     name = "postgresql"
     # Columns the ORM does not map (see the initial migration).
-    _geog = literal_column("locations.geog")
-    _search_vector = literal_column("products.search_vector")
+    _geog: ColumnElement[Any] = literal_column("locations.geog")
+    _search_vector: ColumnElement[Any] = literal_column("products.search_vector")
 
     def within_radius(self, latitude: float, longitude: float, radius_km: float) -> ColumnElement[bool]:
         point = func.ST_SetSRID(func.ST_MakePoint(literal(longitude, Float), literal(latitude, Float)), 4326)
-        return func.ST_DWithin(
-            self._geog,
-            func.Geography(point),
-            radius_km * 1000 * _RADIUS_SLACK + _RADIUS_SLACK_M,
-        ).self_group()
+        within: ColumnElement[bool] = func.ST_DWithin(
+            self._geog, func.Geography(point), radius_km * 1000 * _RADIUS_SLACK + _RADIUS_SLACK_M, type_=Boolean
+        )
+        return within
 
     def text_match(self, terms: Sequence[str]) -> ColumnElement[bool]:
         tsquery = " & ".join(f"{term}:*" for term in terms)
-        return self._search_vector.op("@@")(func.to_tsquery(text("'simple'::regconfig"), tsquery))
+        matches: ColumnElement[bool] = self._search_vector.bool_op("@@")(
+            func.to_tsquery(text("'simple'::regconfig"), tsquery)
+        )
+        return matches
 
     def similar_terms(self, session: Session, term: str) -> list[str]:
         rows = session.execute(select(SearchTerm.term).where(SearchTerm.term.op("%")(term)))
@@ -83,14 +98,13 @@ class SqliteDialect:
         matching = text("SELECT rowid FROM product_fts WHERE product_fts MATCH :fts_query").bindparams(
             fts_query=fts_query
         )
-        return Product.id.in_(matching.columns(column("rowid")))
+        found: ColumnElement[bool] = Product.id.in_(matching.columns(column("rowid")))
+        return found
 
     def similar_terms(self, session: Session, term: str) -> list[str]:
         # A similar word cannot be wildly shorter or longer; the window is deliberately generous.
         low, high = max(1, len(term) // 4), len(term) * 4 + 4
-        rows = session.execute(
-            select(SearchTerm.term).where(func.length(SearchTerm.term).between(low, high))
-        )
+        rows = session.execute(select(SearchTerm.term).where(func.length(SearchTerm.term).between(low, high)))
         return [row[0] for row in rows]
 
     def insert_ignoring_duplicates(self, model: type[SearchTerm]) -> Insert:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Row, Subquery, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Float, Subquery, and_, case, func, literal, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.elements import SQLCoreOperations as SQLExpression
 
 from localshelf.domain import ranking
 from localshelf.domain.confidence import CONFIRMED_WITHIN, LIKELY_WITHIN
@@ -20,7 +21,7 @@ from localshelf.store.models import InStoreOffer, Location, Organization, Produc
 from localshelf.store.spatial import lambert_distance_km
 
 
-def _word_prefix(doc: ColumnElement[str], term: str) -> ColumnElement[bool]:
+def _word_prefix(doc: SQLExpression[str], term: str) -> ColumnElement[bool]:
     # Documents are " word word " and terms are [a-z0-9]+, so this is a word-prefix test.
     return doc.like(f"% {term}%")
 
@@ -100,7 +101,7 @@ def search_offers(
     statuses: Sequence[str],
     limit: int,
     now: datetime,
-) -> list[Row[Any]]:
+) -> list[tuple[Any, ...]]:
     """Offers for products matching every term, in published stores within the radius, best first."""
     nearby = nearby_locations(dialect, latitude, longitude, radius_km)
     matched = (
@@ -108,9 +109,7 @@ def search_offers(
         .where(dialect.text_match(terms), *[_word_prefix(Product.search_doc, term) for term in terms])
         .subquery("matched")
     )
-    stock = case(
-        *[(InStoreOffer.status == status, value) for status, value in ranking.STOCK_SCORES.items()], else_=0.0
-    )
+    stock = case(*[(InStoreOffer.status == status, value) for status, value in ranking.STOCK_SCORES.items()], else_=0.0)
     proximity = literal(1.0, Float) - nearby.c.distance_km / radius_km
     score = (
         ranking.W_RELEVANCE * matched.c.relevance
@@ -129,12 +128,12 @@ def search_offers(
         .order_by(score.desc(), nearby.c.distance_km, InStoreOffer.public_id)
         .limit(limit)
     )
-    return list(session.execute(query))
+    return [tuple(row) for row in session.execute(query)]
 
 
 def availability(
     session: Session, dialect: Dialect, product_id: int, latitude: float, longitude: float, radius_km: float
-) -> list[Row[Any]]:
+) -> list[tuple[Any, ...]]:
     nearby = nearby_locations(dialect, latitude, longitude, radius_km)
     query = (
         select(InStoreOffer, Location, Organization, nearby.c.distance_km)
@@ -144,7 +143,7 @@ def availability(
         .where(InStoreOffer.product_id == product_id)
         .order_by(nearby.c.distance_km, InStoreOffer.public_id)
     )
-    return list(session.execute(query))
+    return [tuple(row) for row in session.execute(query)]
 
 
 def offers_page(

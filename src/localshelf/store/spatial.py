@@ -10,6 +10,7 @@ The indexed radius pre-filters (GiST on PostGIS, a lat/lon box on SQLite) live i
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Float, case, func, literal
+from sqlalchemy.sql.elements import SQLCoreOperations as SQLExpression
 
 from localshelf.domain.geo import WGS84_A_KM, WGS84_F
 
@@ -18,12 +19,12 @@ def _sq(value: ColumnElement[float]) -> ColumnElement[float]:
     return value * value
 
 
-def _reduced_latitude(latitude_degrees: ColumnElement[float] | float) -> ColumnElement[float]:
+def _reduced_latitude(latitude_degrees: SQLExpression[float] | float) -> ColumnElement[float]:
     return func.atan((1 - WGS84_F) * func.tan(func.radians(latitude_degrees)), type_=Float)
 
 
 def lambert_distance_km(
-    lat1: ColumnElement[float], lon1: ColumnElement[float], lat2: float, lon2: float
+    lat1: SQLExpression[float], lon1: SQLExpression[float], lat2: float, lon2: float
 ) -> ColumnElement[float]:
     b1 = _reduced_latitude(lat1)
     b2 = _reduced_latitude(literal(lat2, Float))

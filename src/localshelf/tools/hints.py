@@ -11,7 +11,11 @@ def read_only(title: str) -> ToolAnnotations:
 
 def creates(title: str, idempotent: bool = False) -> ToolAnnotations:
     return ToolAnnotations(
-        title=title, read_only_hint=False, destructive_hint=False, idempotent_hint=idempotent, open_world_hint=False
+        title=title,
+        read_only_hint=False,
+        destructive_hint=False,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
     )
 
 

@@ -138,9 +138,7 @@ def register(server: MCPServer[AppState]) -> None:
         longitude: Longitude,
         ctx: Context[AppState, Any],
         radius_km: RadiusKm = 5.0,
-        organization_id: Annotated[
-            OrganizationId | None, Field(description="Only this organization's stores.")
-        ] = None,
+        organization_id: Annotated[OrganizationId | None, Field(description="Only this organization's stores.")] = None,
         limit: Annotated[int, Field(ge=1, le=200, description="Maximum stores to return.")] = 50,
     ) -> NearbyLocations:
         """Published stores within radius_km of a point, nearest first, each with distance_km.

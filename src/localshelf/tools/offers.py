@@ -40,7 +40,9 @@ def register(server: MCPServer[AppState]) -> None:
         quantity_on_hand: Quantity,
         ctx: Context[AppState, Any],
         product_id: ProductId | None = None,
-        gtin: Annotated[Gtin | None, Field(description="Barcode of a registered product, instead of product_id.")] = None,
+        gtin: Annotated[
+            Gtin | None, Field(description="Barcode of a registered product, instead of product_id.")
+        ] = None,
         currency: Currency = "USD",
         status: Status | None = None,
     ) -> OfferView:

@@ -20,7 +20,8 @@ def register(server: MCPServer[AppState]) -> None:
         name: Annotated[Text200, Field(description="Trading name, e.g. 'Alder Street Hardware'.")],
         ctx: Context[AppState, Any],
         kind: Annotated[
-            OrganizationKind, Field(description="'retailer' (has stores and offers) or 'brand' (owns products).")
+            OrganizationKind,
+            Field(description="'retailer' (has stores and offers) or 'brand' (owns products)."),
         ] = "retailer",
         website: Annotated[Text500 | None, Field(description="Public website URL.")] = None,
     ) -> OrganizationView:

@@ -21,9 +21,7 @@ def register(server: MCPServer[AppState]) -> None:
         name: Annotated[Text300, Field(description="Product name as printed on the pack, with size.")],
         ctx: Context[AppState, Any],
         brand: Annotated[Text200 | None, Field(description="Brand name.")] = None,
-        category: Annotated[
-            Text200 | None, Field(description="Category path, e.g. 'Tools > Power Tools'.")
-        ] = None,
+        category: Annotated[Text200 | None, Field(description="Category path, e.g. 'Tools > Power Tools'.")] = None,
         description: Annotated[Text2000 | None, Field(description="One or two sentences.")] = None,
         image_urls: Annotated[list[WebUrl], Field(max_length=10, description="Product image URLs.")] | None = None,
     ) -> ProductView:

@@ -39,7 +39,14 @@ def register(server: MCPServer[AppState]) -> None:
         """
         state = app_state(ctx)
         return await state.run(
-            search.search_local_products, query, latitude, longitude, radius_km, in_stock_only, limit, state.clock()
+            search.search_local_products,
+            query,
+            latitude,
+            longitude,
+            radius_km,
+            in_stock_only,
+            limit,
+            state.clock(),
         )
 
     @server.tool(annotations=hints.read_only("Check product availability"))
@@ -55,6 +62,4 @@ def register(server: MCPServer[AppState]) -> None:
         Includes out-of-stock offers so the answer can say "carried, but sold out".
         """
         state = app_state(ctx)
-        return await state.run(
-            search.check_product_availability, gtin, latitude, longitude, radius_km, state.clock()
-        )
+        return await state.run(search.check_product_availability, gtin, latitude, longitude, radius_km, state.clock())

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from localshelf.domain.errors import ErrorCode, InvalidInput
-from localshelf.domain.geo import MAX_RADIUS_KM, validate_coordinates, validate_radius
+from localshelf.domain.geo import MAX_RADIUS_KM, validate_radius
 from localshelf.domain.gtin import normalize_gtin
 from localshelf.domain.hours import validate_opening_hours, validate_timezone
 from localshelf.domain.ids import validate_public_id
@@ -52,7 +52,10 @@ def _in_range(low: float, high: float, code: ErrorCode, what: str) -> Callable[[
 
 
 def _id_of(kind: str) -> AfterValidator:
-    return _domain(lambda value: validate_public_id(value, kind), returns_value=True)
+    def check(value: str) -> str:
+        return validate_public_id(value, kind)
+
+    return _domain(check, returns_value=True)
 
 
 OrganizationId = Annotated[
@@ -61,16 +64,17 @@ OrganizationId = Annotated[
 LocationId = Annotated[
     str, Field(description="Store location id, e.g. 'loc_7k3m9x2p4q8r'.", max_length=64), _id_of("location")
 ]
-ProductId = Annotated[
-    str, Field(description="Product id, e.g. 'prd_7k3m9x2p4q8r'.", max_length=64), _id_of("product")
-]
+ProductId = Annotated[str, Field(description="Product id, e.g. 'prd_7k3m9x2p4q8r'.", max_length=64), _id_of("product")]
 OfferId = Annotated[str, Field(description="Offer id, e.g. 'ofr_7k3m9x2p4q8r'.", max_length=64), _id_of("offer")]
 
 
 Latitude = Annotated[
     float,
     BeforeValidator(_finite),
-    Field(description="Latitude in decimal degrees (WGS84), -90 to 90.", json_schema_extra={"minimum": -90, "maximum": 90}),
+    Field(
+        description="Latitude in decimal degrees (WGS84), -90 to 90.",
+        json_schema_extra={"minimum": -90, "maximum": 90},
+    ),
     _domain(_in_range(-90, 90, ErrorCode.INVALID_COORDINATES, "latitude")),
 ]
 Longitude = Annotated[
@@ -115,7 +119,10 @@ PriceMinor = Annotated[
 ]
 Quantity = Annotated[
     int,
-    Field(description="Units on hand at this store, 0 or more.", json_schema_extra={"minimum": 0, "maximum": 10**9}),
+    Field(
+        description="Units on hand at this store, 0 or more.",
+        json_schema_extra={"minimum": 0, "maximum": 10**9},
+    ),
     _domain(_in_range(0, 10**9, ErrorCode.INVALID_QUANTITY, "quantity_on_hand")),
 ]
 SearchQuery = Annotated[

@@ -218,15 +218,11 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_retailer_items")),
-        sa.UniqueConstraint(
-            "organization_id", "location_id", "sku", name="uq_retailer_item_org_location_sku"
-        ),
+        sa.UniqueConstraint("organization_id", "location_id", "sku", name="uq_retailer_item_org_location_sku"),
         sa.UniqueConstraint("public_id", name=op.f("uq_retailer_items_public_id")),
     )
     with op.batch_alter_table("retailer_items", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_retailer_items_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_retailer_items_organization_id"), ["organization_id"], unique=False)
 
     if op.get_bind().dialect.name == "postgresql":
         for statement in POSTGRES_UP:

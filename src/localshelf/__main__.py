@@ -1,0 +1,3 @@
+from localshelf.cli import main
+
+raise SystemExit(main())

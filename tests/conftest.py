@@ -1,0 +1,165 @@
+"""Shared fixtures: real databases (PostgreSQL+PostGIS and SQLite files) and real MCP client sessions.
+
+Every test that takes `database`, `server` or `client` runs once per backend. PostGIS
+comes from LOCALSHELF_TEST_POSTGRES_URL (scripts/test.sh provisions it); when it is
+unreachable the PostGIS half FAILS under CI=true and is skipped, loudly, elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
+
+from localshelf.config import Settings
+from localshelf.server.app import LocalshelfServer, build_server
+from localshelf.store import migrate
+from localshelf.store.db import Database, make_engine
+from localshelf.store.models import Base
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/localshelf_test"
+BACKENDS = ("sqlite", "postgis")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def postgres_url() -> str:
+    return os.environ.get("LOCALSHELF_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+@pytest.fixture(scope="session")
+def postgis_engine_or_reason() -> Iterator[Any]:
+    engine = make_engine(postgres_url())
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT postgis_version()"))
+    except Exception as exc:  # any failure to reach PostGIS is reported the same way
+        engine.dispose()
+        yield f"PostGIS unreachable at {postgres_url()}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+        return
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def _require_postgis(engine_or_reason: Any) -> Any:
+    if isinstance(engine_or_reason, str):
+        if IN_CI:
+            pytest.fail(f"{engine_or_reason} (CI=true: PostGIS tests must run)")
+        pytest.skip(f"SKIPPING POSTGIS: {engine_or_reason}")
+    return engine_or_reason
+
+
+def _truncate_all(engine: Any) -> None:
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if backend == "postgis":
+        engine = _require_postgis(request.getfixturevalue("postgis_engine_or_reason"))
+        _truncate_all(engine)
+        yield Database(engine)
+        return
+    template: Path = request.getfixturevalue("sqlite_template")
+    path = tmp_path / "localshelf.db"
+    shutil.copyfile(template, path)
+    db = Database.from_url(f"sqlite:///{path}")
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def postgis_database(request: pytest.FixtureRequest) -> Database:
+    engine = _require_postgis(request.getfixturevalue("postgis_engine_or_reason"))
+    _truncate_all(engine)
+    return Database(engine)
+
+
+FIXED_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> Callable[[], datetime]:
+    return lambda: FIXED_NOW
+
+
+@pytest.fixture
+def server(database: Database, clock: Callable[[], datetime]) -> LocalshelfServer:
+    return build_server(Settings(database_url="sqlite://"), database=database, clock=clock)
+
+
+@pytest.fixture
+async def client(server: LocalshelfServer) -> AsyncIterator[Client]:
+    async with Client(server) as session:
+        yield session
+
+
+class ToolCallFailed(AssertionError):
+    pass
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    """Call a tool that must succeed; return its structured content."""
+    result = await client.call_tool(tool, arguments)
+    if result.is_error:
+        raise ToolCallFailed(f"{tool} failed: {result.content[0].text if result.content else result}")
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+async def call_error(client: Client, tool: str, **arguments: Any) -> tuple[str, str]:
+    """Call a tool that must fail; return (code, message) and check both error channels agree."""
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, f"{tool} unexpectedly succeeded: {result.structured_content}"
+    assert result.structured_content is not None
+    error = result.structured_content["error"]
+    text_line = result.content[0].text  # type: ignore[union-attr]
+    assert text_line == f"{error['code']}: {error['message']}"
+    assert "Traceback" not in text_line and 'File "' not in text_line
+    return error["code"], error["message"]
+
+
+def row_counts(database: Database) -> dict[str, int]:
+    with database.session() as session:
+        return {
+            table.name: int(session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def sqlite_engine(path: Path) -> Any:
+    return create_engine(f"sqlite:///{path}")
+
+
+__all__ = ["FIXED_NOW", "OperationalError", "call", "call_error", "row_counts"]

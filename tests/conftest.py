@@ -8,15 +8,17 @@ unreachable the PostGIS half FAILS under CI=true and is skipped, loudly, elsewhe
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
 from localshelf.config import Settings
@@ -39,19 +41,40 @@ def postgres_url() -> str:
     return os.environ.get("LOCALSHELF_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
 
+@contextmanager
+def _private_database(url: str) -> Iterator[str]:
+    """A database of this test run's own next to `url`'s, so parallel runs never share tables."""
+    base = make_url(url)
+    name = f"{base.database}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    private = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        setup = create_engine(private, isolation_level="AUTOCOMMIT")
+        with setup.connect() as connection:
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        setup.dispose()
+        yield private
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgis_engine_or_reason() -> Iterator[Any]:
-    engine = make_engine(postgres_url())
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT postgis_version()"))
-    except Exception as exc:  # any failure to reach PostGIS is reported the same way
-        engine.dispose()
-        yield f"PostGIS unreachable at {postgres_url()}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-        return
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
+        with _private_database(postgres_url()) as url:
+            engine = make_engine(url)
+            with engine.connect() as connection:
+                connection.execute(text("SELECT postgis_version()"))
+            migrate.upgrade(engine)
+            yield engine
+            engine.dispose()
+    except OperationalError as exc:
+        yield f"PostGIS unreachable at {postgres_url()}: {str(exc.orig or exc).splitlines()[0]}"
 
 
 @pytest.fixture(scope="session")

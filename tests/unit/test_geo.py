@@ -169,9 +169,7 @@ def test_bounding_box_contains_every_point_within_the_radius() -> None:
         box = bounding_box(lat, lon, radius)
         # Points at the compass bearings and at random ones, mostly near the rim.
         for azimuth in [0.0, 90.0, 180.0, -90.0, *(rng.uniform(-180, 180) for _ in range(60))]:
-            point = destination(
-                lat, lon, azimuth, radius * rng.choice([1.0, rng.uniform(0.995, 1.0), rng.random()])
-            )
+            point = destination(lat, lon, azimuth, radius * rng.choice([1.0, rng.uniform(0.995, 1.0), rng.random()]))
             if distance_km(lat, lon, *point) <= radius:
                 assert box.contains(*point), (lat, lon, radius, box, point)
                 checked += 1

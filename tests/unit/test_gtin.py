@@ -49,9 +49,7 @@ def test_whitespace_and_dashes_are_ignored(raw: str) -> None:
     assert len(normalize_gtin(raw)) == 14
 
 
-@pytest.mark.parametrize(
-    "raw", ["03600029145A", "0360002914.2", "036000/291452", "٠٣٦٠٠٠٢٩١٤٥٢", "03600029145²"]
-)
+@pytest.mark.parametrize("raw", ["03600029145A", "0360002914.2", "036000/291452", "٠٣٦٠٠٠٢٩١٤٥٢", "03600029145²"])
 def test_non_digit_content_is_rejected(raw: str) -> None:
     with pytest.raises(InvalidInput, match="only digits") as caught:
         normalize_gtin(raw)
@@ -72,9 +70,7 @@ def test_wrong_length_is_rejected_with_accepted_lengths_and_length_found(raw: st
     ("raw", "expected", "found"),
     [("036000291453", 2, 3), ("4006381333930", 1, 0), ("96385070", 4, 0), ("10036000291458", 9, 8)],
 )
-def test_bad_check_digit_is_rejected_with_expected_and_found_digit(
-    raw: str, expected: int, found: int
-) -> None:
+def test_bad_check_digit_is_rejected_with_expected_and_found_digit(raw: str, expected: int, found: int) -> None:
     with pytest.raises(InvalidInput) as caught:
         normalize_gtin(raw)
     assert caught.value.code is ErrorCode.INVALID_GTIN

@@ -52,7 +52,7 @@ def _insert(uow: UnitOfWork, model: type[Any], rows: list[dict[str, Any]], progr
 
 
 def _ids(uow: UnitOfWork, model: type[Any]) -> dict[str, int]:
-    return dict(uow.session.execute(select(model.public_id, model.id)).tuples())
+    return {row[0]: row[1] for row in uow.session.execute(select(model.public_id, model.id))}
 
 
 def load_dataset(uow: UnitOfWork, data: DemoDataset, seed: int, now: datetime, progress: Progress | None) -> LoadReport:
@@ -129,7 +129,7 @@ def load_dataset(uow: UnitOfWork, data: DemoDataset, seed: int, now: datetime, p
 
     location_ids = _ids(uow, Location)
     location_org = {loc.key: org_ids[pid("organization", loc.organization_key)] for loc in data.locations}
-    product_ids = dict(uow.session.execute(select(Product.gtin, Product.id)).tuples())
+    product_ids = {row[0]: row[1] for row in uow.session.execute(select(Product.gtin, Product.id))}
     _insert(
         uow,
         InStoreOffer,

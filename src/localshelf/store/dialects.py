@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from geoalchemy2 import Geography
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,7 +59,7 @@ class Dialect(Protocol):
 class PostgisDialect:
     name = "postgresql"
     # Columns the ORM does not map (see the initial migration).
-    _geog: ColumnElement[Any] = literal_column("locations.geog")
+    _geog: ColumnElement[Any] = literal_column("locations.geog", type_=Geography("POINT", srid=4326))
     _search_vector: ColumnElement[Any] = literal_column("products.search_vector")
 
     def within_radius(self, latitude: float, longitude: float, radius_km: float) -> ColumnElement[bool]:

@@ -5,19 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from localshelf.store.migrate import include_object
 from localshelf.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-# Columns and tables that only one dialect has, created by hand in the migrations.
-DIALECT_ONLY = {"geog", "search_vector", "product_fts"}
-
-
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    if name in DIALECT_ONLY or (name or "").startswith(("product_fts_", "spatial_ref_sys")):
-        return False
-    return not (type_ == "table" and name in {"spatial_ref_sys"})
 
 
 def run(connection: Connection) -> None:

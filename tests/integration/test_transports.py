@@ -1,0 +1,116 @@
+"""The installed server answers real MCP clients over stdio and streamable HTTP, on both backends."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from mcp import Client, StdioServerParameters
+
+from localshelf.store.db import Database
+from tests.conftest import call
+
+pytestmark = pytest.mark.anyio
+
+
+def _server_env(database: Database) -> dict[str, str]:
+    return {
+        "LOCALSHELF_DATABASE_URL": database.engine.url.render_as_string(hide_password=False),
+        "LOCALSHELF_LOG_LEVEL": "WARNING",
+        "PATH": os.environ.get("PATH", ""),
+    }
+
+
+async def _onboard_and_search(client: Client) -> None:
+    tools = {tool.name for tool in (await client.list_tools()).tools}
+    assert {"search_local_products", "publish_location", "check_product_availability"} <= tools
+    org = await call(client, "create_organization", name="Transport Test Books")
+    location = await call(
+        client,
+        "publish_location",
+        organization_id=org["id"],
+        name="Transport Test Books – Downtown",
+        address_line1="800 SW Broadway",
+        city="Portland",
+        country="US",
+        latitude=45.5189,
+        longitude=-122.6795,
+    )
+    await call(client, "register_product", gtin="9780140449136", name="The Odyssey (Penguin Classics)", brand="Penguin")
+    await call(
+        client,
+        "create_in_store_offer",
+        organization_id=org["id"],
+        location_id=location["id"],
+        gtin="9780140449136",
+        sku="BK-1",
+        price_minor=1700,
+        quantity_on_hand=4,
+    )
+    found = await call(client, "search_local_products", query="odyssey", latitude=45.5189, longitude=-122.6795)
+    assert found["results"][0]["store"]["location_id"] == location["id"]
+
+
+async def test_stdio_serves_a_full_onboarding_and_search(database: Database) -> None:
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "localshelf", "serve"], env=_server_env(database)
+    )
+    async with Client(params) as client:
+        await _onboard_and_search(client)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def http_server(database: Database, tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localshelf", "serve", "--transport", "http", "--port", str(port)],
+        env=_server_env(database),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/mcp"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            assert process.poll() is None, (tmp_path / "server.log").read_text()
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("HTTP server did not start within 30 s:\n" + (tmp_path / "server.log").read_text())
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+async def test_streamable_http_serves_a_full_onboarding_and_search(http_server: str) -> None:
+    async with Client(http_server) as client:
+        await _onboard_and_search(client)
+
+
+def test_http_binds_to_loopback_and_refuses_a_foreign_host_header(http_server: str) -> None:
+    response = httpx.post(
+        http_server,
+        headers={"Host": "evil.example", "Content-Type": "application/json", "Accept": "application/json, text/event-stream"},
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+    )
+    assert response.status_code in (400, 403, 421)

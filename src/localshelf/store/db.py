@@ -89,7 +89,8 @@ class Database:
                     ErrorCode.UNAVAILABLE,
                 )
         except OperationalError as exc:
-            raise Unavailable(f"Cannot reach the database: {exc.orig.__class__.__name__}.") from exc
+            reason = (str(exc.orig).strip().splitlines() or [exc.orig.__class__.__name__])[0]
+            raise Unavailable(f"Cannot reach the database at {self.engine.url!r}: {reason}") from exc
 
     def transaction(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(unit_of_work, ...)`; commit if it returns, roll back if it raises."""

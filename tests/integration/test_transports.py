@@ -110,7 +110,11 @@ async def test_streamable_http_serves_a_full_onboarding_and_search(http_server: 
 def test_http_binds_to_loopback_and_refuses_a_foreign_host_header(http_server: str) -> None:
     response = httpx.post(
         http_server,
-        headers={"Host": "evil.example", "Content-Type": "application/json", "Accept": "application/json, text/event-stream"},
+        headers={
+            "Host": "evil.example",
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+        },
         json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
     )
     assert response.status_code in (400, 403, 421)

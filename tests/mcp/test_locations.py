@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from mcp import Client
 
 from localshelf.store.db import Database
+from mcp import Client
 from tests.conftest import call, call_error, row_counts
 
 pytestmark = pytest.mark.anyio
@@ -202,6 +202,33 @@ async def test_given_coordinates_win_over_the_zip_code(client: Client, retailer:
     assert (published["latitude"], published["longitude"]) == ORIGIN
 
 
+@pytest.mark.parametrize(
+    ("country", "postal_code"),
+    [("CA", "97214"), ("US", None), ("US", "00000")],
+    ids=["zip-outside-the-us", "no-postal-code", "unknown-zip"],
+)
+async def test_a_store_that_cannot_be_located_offline_needs_coordinates(
+    client: Client, retailer: str, database: Database, country: str, postal_code: str | None
+) -> None:
+    before = row_counts(database)
+    address: dict[str, Any] = {"postal_code": postal_code} if postal_code else {}
+
+    code, message = await call_error(
+        client,
+        "publish_location",
+        organization_id=retailer,
+        name="Alder Elsewhere",
+        address_line1="1 Main St",
+        city="Somewhere",
+        country=country,
+        **address,
+    )
+
+    assert code == "coordinates_required"
+    assert "latitude and longitude" in message
+    assert row_counts(database) == before
+
+
 async def test_a_latitude_without_a_longitude_is_refused_and_nothing_is_published(
     client: Client, retailer: str, database: Database
 ) -> None:
@@ -294,7 +321,9 @@ async def store_with_offer(client: Client, retailer: str, store: dict[str, Any])
 async def visible_everywhere(client: Client, location_id: str) -> tuple[bool, bool, bool]:
     """Whether the store shows in find_locations, search_local_products and check_product_availability."""
     stores = await nearby(client, *ORIGIN)
-    searched = await call(client, "search_local_products", query="cordless drill", latitude=ORIGIN[0], longitude=ORIGIN[1])
+    searched = await call(
+        client, "search_local_products", query="cordless drill", latitude=ORIGIN[0], longitude=ORIGIN[1]
+    )
     available = await call(client, "check_product_availability", gtin=GTIN, latitude=ORIGIN[0], longitude=ORIGIN[1])
     return (
         location_id in [s["id"] for s in stores],
@@ -325,7 +354,9 @@ async def test_a_republished_store_comes_back_with_its_offers(client: Client, st
 
     assert shown["published"] is True
     assert await visible_everywhere(client, location_id) == (True, True, True)
-    searched = await call(client, "search_local_products", query="cordless drill", latitude=ORIGIN[0], longitude=ORIGIN[1])
+    searched = await call(
+        client, "search_local_products", query="cordless drill", latitude=ORIGIN[0], longitude=ORIGIN[1]
+    )
     assert [hit["quantity_on_hand"] for hit in searched["results"]] == [5]
 
 

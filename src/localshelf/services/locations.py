@@ -36,6 +36,11 @@ class LocationFields(BaseModel):
     phone: str | None = None
     website: str | None = None
 
+    @classmethod
+    def from_arguments(cls, arguments: dict[str, Any]) -> LocationFields:
+        """The location fields among a tool's arguments (its `locals()`), ignoring the rest."""
+        return cls.model_validate({name: arguments[name] for name in cls.model_fields if name in arguments})
+
 
 class PublishedLocation(LocationView):
     coordinates_source: str

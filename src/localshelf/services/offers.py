@@ -151,7 +151,7 @@ def _decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, value = raw.split(":", 1)
-        if prefix != "o" or not value.isdigit():
+        if prefix != "o" or not value.isdigit() or int(value) > 2**31 - 1:  # ids are 32-bit INTEGER columns
             raise ValueError(raw)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:

@@ -68,21 +68,7 @@ def register(server: MCPServer[AppState]) -> None:
         located offline (approximate: coordinates_source 'postal_code_centroid'); elsewhere
         the call fails with coordinates_required. Publish every store a retailer has.
         """
-        fields = LocationFields(
-            name=name,
-            address_line1=address_line1,
-            address_line2=address_line2,
-            city=city,
-            region=region,
-            postal_code=postal_code,
-            country=country,
-            latitude=latitude,
-            longitude=longitude,
-            timezone=timezone,
-            opening_hours=opening_hours,
-            phone=phone,
-            website=website,
-        )
+        fields = LocationFields.from_arguments(locals())
         return await app_state(ctx).run(locations.publish_location, organization_id, fields)
 
     @server.tool(annotations=hints.changes("Update store location"))
@@ -104,21 +90,7 @@ def register(server: MCPServer[AppState]) -> None:
         website: WebUrl | None = None,
     ) -> LocationView:
         """Change some fields of a store location; fields left out stay as they are."""
-        fields = LocationFields(
-            name=name,
-            address_line1=address_line1,
-            address_line2=address_line2,
-            city=city,
-            region=region,
-            postal_code=postal_code,
-            country=country,
-            latitude=latitude,
-            longitude=longitude,
-            timezone=timezone,
-            opening_hours=opening_hours,
-            phone=phone,
-            website=website,
-        )
+        fields = LocationFields.from_arguments(locals())
         return await app_state(ctx).run(locations.update_location, location_id, fields)
 
     @server.tool(annotations=hints.changes("Unpublish store location"))

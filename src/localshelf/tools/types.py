@@ -133,6 +133,8 @@ SearchQuery = Annotated[
 
 
 def _stripped(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it on every backend
+        raise PydanticCustomError(ErrorCode.INVALID_ARGUMENT.value, "Text must not contain NUL (\\x00) characters.")
     return value.strip() if isinstance(value, str) else value
 
 

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from mcp import Client
 
 from localshelf.config import Settings
 from localshelf.domain.gtin import with_check_digit
 from localshelf.server.app import build_server
 from localshelf.store.db import Database
-from mcp import Client
 from tests.conftest import FIXED_NOW, call, call_error, row_counts
 
 pytestmark = pytest.mark.anyio

@@ -6,9 +6,9 @@ import re
 from datetime import datetime
 
 import pytest
+from mcp import Client
 
 from localshelf.store.db import Database
-from mcp import Client
 from tests.conftest import call, call_error, row_counts
 
 pytestmark = pytest.mark.anyio

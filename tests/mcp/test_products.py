@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from mcp import Client
 
 from localshelf.store.db import Database
-from mcp import Client
 from tests.conftest import call, call_error, row_counts
 
 pytestmark = pytest.mark.anyio

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+from geoalchemy2 import Geography
 from sqlalchemy import (
     Boolean,
     ColumnElement,
@@ -30,7 +31,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from geoalchemy2 import Geography
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 

@@ -92,7 +92,8 @@ def build_catalog(rng: random.Random) -> Catalog:
                             f"{IMAGE_HOST}/products/{gtin}/{view}.jpg" for view in ("front", "back")[:views]
                         ),
                     )
-                    price = charm_price(base * spec.variant_step**index)
+                    step = spec.variant_step if group.step is None else group.step
+                    price = charm_price(base * step**index)
                     entries.append(CatalogEntry(product, spec.department, price))
     return Catalog(entries=tuple(entries), brand_prefixes=prefixes)
 

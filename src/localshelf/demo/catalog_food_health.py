@@ -9,9 +9,10 @@ from localshelf.demo.catalog_spec import G
 GROCERY: tuple[C, ...] = (
     C("Grocery > Dairy", "grocery", (349, 699),
       "{brand} {line}, kept refrigerated.", (
-        G("Tillamook", ("Medium Cheddar Cheese", "Sharp Cheddar Cheese", "Pepper Jack Cheese"), ("8 oz", "2 lb")),
+        G("Tillamook", ("Medium Cheddar Cheese", "Sharp Cheddar Cheese", "Pepper Jack Cheese"), ("8 oz", "2 lb"),
+          price=(399, 549), step=3.2),
         G("Tillamook", ("Sweet Cream Salted Butter 1 lb",)),
-        G("Darigold", ("2% Reduced Fat Milk", "Whole Milk"), ("Half Gallon", "1 Gallon")),
+        G("Darigold", ("2% Reduced Fat Milk", "Whole Milk"), ("Half Gallon", "1 Gallon"), price=(299, 399), step=1.7),
         G("Organic Valley", ("Organic Whole Milk Half Gallon", "Organic Large Brown Eggs 12-Count",
                              "Organic Half & Half 1 pt")),
         G("Chobani", ("Plain Greek Yogurt 32 oz", "Blueberry Greek Yogurt 5.3 oz"), price=(149, 699)),

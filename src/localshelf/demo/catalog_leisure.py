@@ -103,7 +103,7 @@ ELECTRONICS: tuple[C, ...] = (
         G("Bose", ("QuietComfort Ultra Headphones", "SoundLink Flex Bluetooth Speaker", "QuietComfort Earbuds"),
           price=(12999, 42999)),
         G("JBL", ("Flip 6 Portable Bluetooth Speaker", "Tune 510BT Wireless On-Ear Headphones",
-                  "Clip 5 Portable Speaker")),
+                  "Clip 5 Portable Speaker"), price=(4999, 12999)),
         G("Apple", ("AirPods 4", "AirPods Pro 2"), price=(12999, 24999)),
         G("Apple", ("EarPods with USB-C Connector",), price=(1899, 1999)),
         G("Audio-Technica", ("AT-LP60X Belt-Drive Turntable", "ATH-M50x Studio Headphones"), price=(14999, 17999)),

@@ -13,6 +13,7 @@ class G:
     lines: tuple[str, ...]
     variants: tuple[str, ...] = ("",)
     price: tuple[int, int] | None = None  # cents; None: the category's range
+    step: float | None = None  # price ratio between variants; None: the category's
 
 
 @dataclass(frozen=True, slots=True)

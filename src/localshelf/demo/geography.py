@@ -48,10 +48,11 @@ class PlacedAddress:
     timezone: str
 
 
+# fmt: off
 L = Locale
 LOCALES: tuple[Locale, ...] = (
     # Portland, inner east side
-    L("sellwood", "Sellwood", "97202", None, (45.4655, -122.6530), 0.5,
+    L("sellwood", "Sellwood", "97202", None, (45.4655, -122.6510), 0.4,
       (("SE 13th Ave", 7000, 8400), ("SE Tacoma St", 1000, 1800), ("SE Milwaukie Ave", 6200, 7000))),
     L("division", "Division-Clinton", "97202", None, (45.5048, -122.6270), 0.4,
       (("SE Division St", 2600, 3800), ("SE Clinton St", 2600, 3400))),
@@ -105,7 +106,7 @@ LOCALES: tuple[Locale, ...] = (
       (("NW 11th Ave", 1000, 1400), ("NW Glisan St", 1000, 1400), ("NW Lovejoy St", 900, 1400))),
     L("northwest", "Northwest", "97210", None, (45.5300, -122.6985), 0.4,
       (("NW 23rd Ave", 300, 1100), ("NW 21st Ave", 300, 1200), ("NW Thurman St", 2100, 2600))),
-    L("south-waterfront", "South Waterfront", "97239", None, (45.4985, -122.6725), 0.2,
+    L("south-waterfront", "South Waterfront", "97239", None, (45.4985, -122.6735), 0.15,
       (("SW Moody Ave", 3300, 3800), ("SW Bond Ave", 3500, 4000))),
     L("hillsdale", "Hillsdale", "97239", None, (45.4785, -122.6970), 0.3,
       (("SW Capitol Hwy", 6200, 6500), ("SW Sunset Blvd", 6300, 6600))),
@@ -136,7 +137,7 @@ LOCALES: tuple[Locale, ...] = (
       (("Salamo Rd", 1800, 3000), ("Willamette Falls Dr", 1600, 2600))),
     L("oregon-city", "Oregon City", "97045", None, (45.3330, -122.5920), 0.5,
       (("Molalla Ave", 1400, 2100), ("Beavercreek Rd", 1800, 2200))),
-    L("wilsonville", "Wilsonville", "97070", None, (45.3030, -122.7700), 0.4,
+    L("wilsonville", "Wilsonville", "97070", None, (45.3045, -122.7700), 0.4,
       (("SW Wilsonville Rd", 8000, 9000), ("SW Town Center Loop W", 29000, 30000))),
     # East Multnomah County
     L("gresham", "Gresham", "97030", None, (45.4990, -122.4310), 0.5,
@@ -166,7 +167,7 @@ LOCALES: tuple[Locale, ...] = (
       (("SW Main St", 12200, 12600), ("SW Pacific Hwy", 11000, 12500))),
     L("king-city", "King City", "97224", "Tigard", None, 0.6,
       (("SW Pacific Hwy", 15000, 17000), ("SW Durham Rd", 10000, 11500))),
-    L("tualatin", "Tualatin", "97062", None, (45.3790, -122.7640), 0.5,
+    L("tualatin", "Tualatin", "97062", None, (45.3760, -122.7600), 0.3,
       (("SW Nyberg St", 7000, 8000), ("SW Boones Ferry Rd", 18000, 19500))),
     L("sherwood", "Sherwood", "97140", None, None, 0.8,
       (("SW Tualatin Sherwood Rd", 15000, 16500), ("SW Pacific Hwy", 20000, 21000))),
@@ -199,7 +200,8 @@ LOCALES: tuple[Locale, ...] = (
       (("NW 119th St", 3000, 3800), ("NW Lakeshore Ave", 10000, 13000))),
     L("camas", "Camas", "98607", None, (45.5870, -122.4000), 0.3,
       (("NE 4th Ave", 200, 600), ("NE Birch St", 300, 600))),
-)  # fmt: skip
+)
+# fmt: on
 del L
 
 LOCALES_BY_KEY: dict[str, Locale] = {locale.key: locale for locale in LOCALES}
@@ -211,14 +213,14 @@ _SUITES = ("Suite 100", "Suite 110", "Suite 120", "Suite 200", "Unit B", "Unit 3
 def _zip_records() -> dict[str, dict[str, Any]]:
     """Every ZIP around Portland, from one query of the offline `zipcodes` table."""
     lat, lon = METRO_CENTER
-    records = zipcodes.filter_by_coordinates(lat, lon, METRO_RADIUS_MILES)
+    records = zipcodes.filter_by_coordinates(lat, lon, METRO_RADIUS_MILES)  # type: ignore[no-untyped-call]
     return {str(record["zip_code"]): record for record in records}
 
 
 def zip_record(postal_code: str) -> dict[str, Any]:
     record = _zip_records().get(postal_code)
     if record is None:
-        matches = zipcodes.matching(postal_code)
+        matches = zipcodes.matching(postal_code)  # type: ignore[no-untyped-call]
         if not matches:
             raise LookupError(f"ZIP {postal_code} is not in the zipcodes table")
         record = matches[0]

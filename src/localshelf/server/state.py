@@ -31,6 +31,10 @@ class AppState:
         """One unit of work per tool call: `fn(uow, ...)` in a worker thread, committed on success."""
         return await self.database.run(fn, *args, **kwargs)
 
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Like `run`, for tools that only read: a read-only transaction."""
+        return await self.database.read(fn, *args, **kwargs)
+
 
 def lifespan_for(
     settings: Settings, database: Database | None, clock: Callable[[], datetime]

@@ -53,18 +53,25 @@ def register_product(
     if existing is not None:
         return product_view(existing, created=False)
     docs = search_fields(name, brand, category)
-    product = Product(
-        public_id=new_public_id("product"),
-        gtin=gtin14,
-        name=name,
-        brand=brand,
-        description=description,
-        category=category,
-        image_urls=image_urls,
+    values = {
+        "public_id": new_public_id("product"),
+        "gtin": gtin14,
+        "name": name,
+        "brand": brand,
+        "description": description,
+        "category": category,
+        "image_urls": image_urls,
         **docs,
+    }
+    # A concurrent registration of the same GTIN may win between the lookup and here:
+    # then nothing is inserted and the winner's record is returned, as for any existing GTIN.
+    inserted = uow.session.scalar(
+        uow.dialect.insert_ignoring_duplicates(Product).values(**values).returning(Product.id)
     )
-    uow.session.add(product)
-    uow.session.flush()
+    product = product_by_gtin(uow.session, gtin14)
+    assert product is not None
+    if inserted is None:
+        return product_view(product, created=False)
     add_search_terms(uow, [docs["search_doc"]])
     return product_view(product, created=True)
 

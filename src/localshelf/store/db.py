@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,7 +33,12 @@ _SQLITE_MATH = {
 }
 
 
+_BEGIN_MODE = "localshelf_sqlite_begin"
+
+
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, issue BEGIN (see `_begin_sqlite`); this also makes SAVEPOINT work.
+    dbapi_connection.isolation_level = None
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
     dbapi_connection.execute("PRAGMA journal_mode = WAL")
     dbapi_connection.execute("PRAGMA synchronous = NORMAL")
@@ -46,6 +51,13 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> Non
             dbapi_connection.create_function(name, 1, fn, deterministic=True)
 
 
+def _begin_sqlite(connection: Connection) -> None:
+    # A write unit takes the write lock up front (BEGIN IMMEDIATE): a deferred transaction that
+    # reads and then writes can fail at once with SQLITE_BUSY when another writer got in first.
+    mode = connection.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -53,6 +65,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -92,13 +105,30 @@ class Database:
             reason = (str(exc.orig).strip().splitlines() or [exc.orig.__class__.__name__])[0]
             raise Unavailable(f"Cannot reach the database at {self.engine.url!r}: {reason}") from exc
 
-    def transaction(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run `fn(unit_of_work, ...)`; commit if it returns, roll back if it raises."""
-        with self._sessions() as session, session.begin():
+    def transaction(self, fn: Callable[..., T], *args: Any, read_only: bool = False, **kwargs: Any) -> T:
+        """Run `fn(unit_of_work, ...)`; commit if it returns, roll back if it raises.
+
+        Read-only units run as READ ONLY transactions on PostgreSQL and take no write lock on SQLite.
+        """
+        options = (
+            {_BEGIN_MODE: "DEFERRED" if read_only else "IMMEDIATE"}
+            if self.dialect == "sqlite"
+            else {"postgresql_readonly": read_only}
+        )
+        with (
+            self.engine.connect().execution_options(**options) as connection,
+            self._sessions(bind=connection) as session,
+            session.begin(),
+        ):
             return fn(UnitOfWork(session, self.rules), *args, **kwargs)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A read-write unit of work in a worker thread."""
         return await anyio.to_thread.run_sync(partial(self.transaction, fn, *args, **kwargs))
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A read-only unit of work in a worker thread."""
+        return await anyio.to_thread.run_sync(partial(self.transaction, fn, *args, read_only=True, **kwargs))
 
     def session(self) -> Session:
         return self._sessions()

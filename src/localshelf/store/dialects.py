@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from localshelf.domain.geo import bounding_box
-from localshelf.store.models import Location, Product, SearchTerm
+from localshelf.store.models import Base, Location, Product, SearchTerm
 
 # Kept a little wider than the exact radius so the pre-filter never drops a true match.
 _RADIUS_SLACK = 1.002
@@ -53,7 +53,7 @@ class Dialect(Protocol):
 
     def similar_terms(self, session: Session, term: str) -> list[str]: ...
 
-    def insert_ignoring_duplicates(self, model: type[SearchTerm]) -> Insert: ...
+    def insert_ignoring_duplicates(self, model: type[Base]) -> Insert: ...
 
 
 class PostgisDialect:
@@ -80,7 +80,7 @@ class PostgisDialect:
         rows = session.execute(select(SearchTerm.term).where(SearchTerm.term.op("%")(term)))
         return [row[0] for row in rows]
 
-    def insert_ignoring_duplicates(self, model: type[SearchTerm]) -> Insert:
+    def insert_ignoring_duplicates(self, model: type[Base]) -> Insert:
         return postgresql.insert(model).on_conflict_do_nothing()
 
 
@@ -108,7 +108,7 @@ class SqliteDialect:
         rows = session.execute(select(SearchTerm.term).where(func.length(SearchTerm.term).between(low, high)))
         return [row[0] for row in rows]
 
-    def insert_ignoring_duplicates(self, model: type[SearchTerm]) -> Insert:
+    def insert_ignoring_duplicates(self, model: type[Base]) -> Insert:
         return sqlite.insert(model).on_conflict_do_nothing()
 
 

@@ -117,7 +117,7 @@ def register(server: MCPServer[AppState]) -> None:
 
         Use it to verify a newly published store: searched at its own coordinates it comes back at ~0 km.
         """
-        found = await app_state(ctx).run(
+        found = await app_state(ctx).read(
             locations.find_locations, latitude, longitude, radius_km, organization_id, limit
         )
         return NearbyLocations(locations=found)

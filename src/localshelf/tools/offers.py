@@ -100,7 +100,7 @@ def register(server: MCPServer[AppState]) -> None:
 
         Use it to report sync progress to a retailer (poll no faster than every 5 seconds).
         """
-        return await app_state(ctx).run(
+        return await app_state(ctx).read(
             offers.list_in_store_offers,
             organization_id,
             location_id,

@@ -31,4 +31,4 @@ def register(server: MCPServer[AppState]) -> None:
     @server.tool(annotations=hints.read_only("Get organization"))
     async def get_organization(organization_id: OrganizationId, ctx: Context[AppState, Any]) -> OrganizationView:
         """Fetch an organization with its number of locations and how many are published."""
-        return await app_state(ctx).run(organizations.get_organization, organization_id)
+        return await app_state(ctx).read(organizations.get_organization, organization_id)

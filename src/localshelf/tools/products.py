@@ -40,4 +40,4 @@ def register(server: MCPServer[AppState]) -> None:
         gtin: Annotated[Gtin | None, Field(description="Barcode number instead of product_id.")] = None,
     ) -> ProductView:
         """Look up one product by its id (prd_...) or its barcode (GTIN); give exactly one."""
-        return await app_state(ctx).run(products.get_product, product_id, gtin)
+        return await app_state(ctx).read(products.get_product, product_id, gtin)

@@ -38,7 +38,7 @@ def register(server: MCPServer[AppState]) -> None:
         Example: query='cordless drill', latitude=45.52, longitude=-122.68, radius_km=5.
         """
         state = app_state(ctx)
-        return await state.run(
+        return await state.read(
             search.search_local_products,
             query,
             latitude,
@@ -62,4 +62,4 @@ def register(server: MCPServer[AppState]) -> None:
         Includes out-of-stock offers so the answer can say "carried, but sold out".
         """
         state = app_state(ctx)
-        return await state.run(search.check_product_availability, gtin, latitude, longitude, radius_km, state.clock())
+        return await state.read(search.check_product_availability, gtin, latitude, longitude, radius_km, state.clock())

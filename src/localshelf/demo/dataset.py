@@ -4,12 +4,12 @@
 machine (it uses only seeded `random.Random` streams, integer arithmetic and the
 offline `zipcodes` table, never the clock or the global random state):
 
-- retailer organizations, chains and independents, with 70 stores at real ZIP
+- retailer organizations, chains and independents, with 77 stores at real ZIP
   codes across Portland, Beaverton, Gresham, Lake Oswego, Tigard, Hillsboro,
   Milwaukie and Vancouver, WA (a few unpublished, to exercise filtering);
 - brand organizations owning some product brands, with their GTIN company prefixes;
 - ~770 products with valid GTIN-13s under the GS1 demo prefix 952 (stored as GTIN-14);
-- ~10,000 in-store offers with mixed stock states and inventory sync ages;
+- ~9,500 in-store offers with mixed stock states and inventory sync ages;
 - barcode-less retailer items.
 
 Each part draws from its own stream (seeded from `seed` and the part's name), so

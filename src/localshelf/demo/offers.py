@@ -169,7 +169,7 @@ def _retailer_offers(
             price = prices[gtin]
             if rng.random() < LOCAL_MARKDOWN:
                 price = charm_price(price * 0.85)
-            status, quantity = _stock(rng, entry.department)
+            status, quantity = _stock(rng, entry)
             offers.append(
                 DemoOffer(
                     location_key=store.location.key,
@@ -220,10 +220,15 @@ def _pick(rng: random.Random, table: tuple[tuple[str, float], ...]) -> str:
     return table[-1][0]
 
 
-def _stock(rng: random.Random, department: str) -> tuple[str, int]:
+def _stock(rng: random.Random, entry: CatalogEntry) -> tuple[str, int]:
     status = _pick(rng, _STATUS_TABLE)
     if status == "in_stock":
-        return status, rng.randint(4, max(4, MAX_STOCK[department]))
+        most = MAX_STOCK[entry.department]
+        if entry.list_price_minor >= 10000:  # nobody shelves thirty $180 drill kits
+            most //= 4
+        elif entry.list_price_minor >= 4000:
+            most //= 2
+        return status, rng.randint(4, max(6, most))
     if status == "low_stock":
         return status, rng.randint(1, 3)
     return status, 0

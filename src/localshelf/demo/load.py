@@ -109,7 +109,7 @@ def load_dataset(uow: UnitOfWork, data: DemoDataset, seed: int, now: datetime, p
     )
     existing_gtins = set(uow.session.scalars(select(Product.gtin)))
     new_products = [p for p in data.products if p.gtin not in existing_gtins]
-    product_rows = [
+    product_rows: list[dict[str, Any]] = [
         {
             "public_id": pid("product", p.gtin),
             "gtin": p.gtin,
@@ -125,7 +125,7 @@ def load_dataset(uow: UnitOfWork, data: DemoDataset, seed: int, now: datetime, p
         for p in new_products
     ]
     _insert(uow, Product, product_rows, progress)
-    add_search_terms(uow, [row["search_doc"] for row in product_rows])
+    add_search_terms(uow, [str(row["search_doc"]) for row in product_rows])
 
     location_ids = _ids(uow, Location)
     location_org = {loc.key: org_ids[pid("organization", loc.organization_key)] for loc in data.locations}

@@ -1,4 +1,4 @@
-"""The SQL distance both backends rank by equals the Python rule, and PostGIS's geodesic agrees."""
+"""The SQL distance both backends filter and rank by equals the Python rule, and PostGIS agrees."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import literal, select, text
 
 from localshelf.domain.geo import distance_km
 from localshelf.store.db import Database
-from localshelf.store.spatial import lambert_distance_km
+from localshelf.store.dialects import distance_km as sql_distance_km
 
 
 def _pairs(count: int) -> list[tuple[float, float, float, float]]:
@@ -24,10 +24,10 @@ def _pairs(count: int) -> list[tuple[float, float, float, float]]:
 def test_sql_distance_equals_the_python_rule_on_every_backend(database: Database) -> None:
     with database.session() as session:
         for lat1, lon1, lat2, lon2 in _pairs(200):
-            expression = lambert_distance_km(literal(lat1), literal(lon1), lat2, lon2)
+            expression = sql_distance_km(literal(lat1), literal(lon1), lat2, lon2)
             in_sql = session.scalar(select(expression))
             assert in_sql is not None
-            assert abs(float(in_sql) - distance_km(lat1, lon1, lat2, lon2)) < 1e-6
+            assert abs(float(in_sql) - distance_km(lat1, lon1, lat2, lon2)) < 1e-9
 
 
 def test_postgis_geodesic_and_our_distance_agree_within_half_a_percent(postgis_database: Database) -> None:

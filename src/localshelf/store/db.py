@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,21 +16,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from localshelf.domain.errors import ErrorCode, Unavailable
+from localshelf.domain.geo import distance_km
 from localshelf.store import migrate
-from localshelf.store.dialects import Dialect, dialect_for
+from localshelf.store.dialects import DISTANCE_FUNCTION, Dialect, dialect_for
 
 T = TypeVar("T")
-
-_SQLITE_MATH = {
-    "sin": math.sin,
-    "cos": math.cos,
-    "tan": math.tan,
-    "asin": math.asin,
-    "atan": math.atan,
-    "sqrt": math.sqrt,
-    "radians": math.radians,
-}
-
 
 _BEGIN_MODE = "localshelf_sqlite_begin"
 
@@ -43,12 +32,8 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> Non
     dbapi_connection.execute("PRAGMA journal_mode = WAL")
     dbapi_connection.execute("PRAGMA synchronous = NORMAL")
     dbapi_connection.execute("PRAGMA busy_timeout = 10000")
-    try:
-        dbapi_connection.execute("SELECT sin(0), radians(0)").fetchone()
-    except sqlite3.OperationalError:
-        # SQLite built without SQLITE_ENABLE_MATH_FUNCTIONS: supply the ones the distance formula needs.
-        for name, fn in _SQLITE_MATH.items():
-            dbapi_connection.create_function(name, 1, fn, deterministic=True)
+    # PostgreSQL has the same function in plpgsql (see the initial migration).
+    dbapi_connection.create_function(DISTANCE_FUNCTION, 4, distance_km, deterministic=True)
 
 
 def _begin_sqlite(connection: Connection) -> None:

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from localshelf.domain.geo import bounding_box
 from localshelf.store.models import Base, Location, Product, SearchTerm
@@ -40,6 +41,20 @@ from localshelf.store.models import Base, Location, Product, SearchTerm
 # Kept a little wider than the exact radius so the pre-filter never drops a true match.
 _RADIUS_SLACK = 1.002
 _RADIUS_SLACK_M = 5.0
+# Great-circle distance in km, `localshelf.domain.geo.distance_km`: a plpgsql function on
+# PostgreSQL (initial migration), the Python function itself on SQLite (registered on connect).
+DISTANCE_FUNCTION = "localshelf_distance_km"
+
+
+def distance_km(
+    latitude: SQLCoreOperations[float], longitude: SQLCoreOperations[float], to_latitude: float, to_longitude: float
+) -> ColumnElement[float]:
+    distance: ColumnElement[float] = getattr(func, DISTANCE_FUNCTION)(
+        latitude, longitude, literal(to_latitude, Float), literal(to_longitude, Float), type_=Float
+    )
+    return distance
+
+
 # pg_trgm's default `%` threshold; the exact similarity cut-off applied in Python is higher.
 TRGM_PREFILTER_THRESHOLD = 0.3
 

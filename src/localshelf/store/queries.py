@@ -16,9 +16,8 @@ from sqlalchemy.sql.elements import SQLCoreOperations as SQLExpression
 
 from localshelf.domain import ranking
 from localshelf.domain.confidence import CONFIRMED_WITHIN, LIKELY_WITHIN
-from localshelf.store.dialects import Dialect
+from localshelf.store.dialects import Dialect, distance_km
 from localshelf.store.models import InStoreOffer, Location, Organization, Product, SearchTerm
-from localshelf.store.spatial import lambert_distance_km
 
 
 def _word_prefix(doc: SQLExpression[str], term: str) -> ColumnElement[bool]:
@@ -34,7 +33,7 @@ def nearby_locations(
     organization_id: int | None = None,
 ) -> Subquery:
     """Published locations within the radius, each with its exact `distance_km`."""
-    distance = lambert_distance_km(Location.latitude, Location.longitude, latitude, longitude)
+    distance = distance_km(Location.latitude, Location.longitude, latitude, longitude)
     query = select(
         Location.id,
         Location.public_id,

@@ -23,9 +23,43 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Mirrors localshelf.domain.geo.distance_km step for step (SQLite registers that Python
+# function under the same name), so both backends filter and rank by the same number.
+DISTANCE_FUNCTION = """
+CREATE OR REPLACE FUNCTION localshelf_distance_km(
+    lat1 double precision, lon1 double precision, lat2 double precision, lon2 double precision
+) RETURNS double precision LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    a CONSTANT double precision := 6378.137;
+    f CONSTANT double precision := 1 / 298.257223563::double precision;
+    b1 double precision := atan((1 - f) * tan(radians(lat1)));
+    b2 double precision := atan((1 - f) * tan(radians(lat2)));
+    h double precision;
+    sigma double precision;
+    p double precision;
+    q double precision;
+    x double precision;
+    y double precision;
+BEGIN
+    h := sin((b2 - b1) / 2) ^ 2 + cos(b1) * cos(b2) * sin(radians(lon2 - lon1) / 2) ^ 2;
+    h := least(1.0, greatest(0.0, h));
+    sigma := 2 * asin(sqrt(h));
+    IF sigma < 1e-12 THEN
+        RETURN 0.0;
+    END IF;
+    p := (b1 + b2) / 2;
+    q := (b2 - b1) / 2;
+    x := (sigma - sin(sigma)) * sin(p) ^ 2 * cos(q) ^ 2 / cos(sigma / 2) ^ 2;
+    y := (sigma + sin(sigma)) * cos(p) ^ 2 * sin(q) ^ 2 / sin(sigma / 2) ^ 2;
+    RETURN a * (sigma - f / 2 * (x + y));
+END
+$$
+"""
+
 POSTGRES_UP = (
     "CREATE EXTENSION IF NOT EXISTS postgis",
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    DISTANCE_FUNCTION,
     "ALTER TABLE locations ADD COLUMN geog geography(Point, 4326) GENERATED ALWAYS AS "
     "(ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)::geography) STORED",
     "CREATE INDEX ix_locations_geog ON locations USING gist (geog)",
@@ -35,6 +69,7 @@ POSTGRES_UP = (
     "CREATE INDEX ix_search_terms_trgm ON search_terms USING gin (term gin_trgm_ops)",
 )
 POSTGRES_DOWN = (
+    "DROP FUNCTION IF EXISTS localshelf_distance_km(double precision, double precision, double precision, double precision)",
     "DROP INDEX IF EXISTS ix_search_terms_trgm",
     "DROP INDEX IF EXISTS ix_products_search_vector",
     "ALTER TABLE products DROP COLUMN IF EXISTS search_vector",

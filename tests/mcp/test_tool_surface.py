@@ -1,0 +1,324 @@
+"""The tool surface an agent sees through `tools/list`: names, descriptions, schemas, annotations.
+
+Tool lists do not depend on the database backend, so these tests run once, on a SQLite
+file. The snapshot test pins the whole surface to tests/mcp/snapshots/tools.json;
+after an intended change, regenerate it with
+
+    LOCALSHELF_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/mcp/test_tool_surface.py
+
+and review the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.types import Tool
+from sqlalchemy import select
+
+from localshelf.config import Settings
+from localshelf.server.app import build_server
+from localshelf.store.db import Database
+from localshelf.store.models import Base
+from tests.conftest import FIXED_NOW, call
+
+pytestmark = pytest.mark.anyio
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
+UPDATE_ENV = "LOCALSHELF_UPDATE_SNAPSHOTS"
+
+READ_TOOLS = frozenset(
+    {
+        "get_organization",
+        "get_product",
+        "find_locations",
+        "list_in_store_offers",
+        "search_local_products",
+        "check_product_availability",
+    }
+)
+CREATE_TOOLS = frozenset({"create_organization", "publish_location", "create_in_store_offer"})
+CHANGE_TOOLS = frozenset({"update_location", "update_in_store_offer", "unpublish_location", "republish_location"})
+WRITE_TOOLS = CREATE_TOOLS | CHANGE_TOOLS | {"register_product"}
+EXPECTED_TOOLS = READ_TOOLS | WRITE_TOOLS
+assert len(EXPECTED_TOOLS) == 14
+
+GEO_TOOLS = (
+    "publish_location",
+    "update_location",
+    "find_locations",
+    "search_local_products",
+    "check_product_availability",
+)
+RADIUS_TOOLS = ("find_locations", "search_local_products", "check_product_availability")
+
+
+@pytest.fixture
+def sqlite_database(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    path = tmp_path / "surface.db"
+    shutil.copyfile(sqlite_template, path)
+    database = Database.from_url(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+async def sqlite_client(sqlite_database: Database) -> AsyncIterator[Client]:
+    server = build_server(Settings(database_url="sqlite://"), database=sqlite_database, clock=lambda: FIXED_NOW)
+    async with Client(server) as client:
+        yield client
+
+
+@pytest.fixture
+async def tools(sqlite_client: Client) -> dict[str, Tool]:
+    listed: list[Tool] = []
+    cursor: str | None = None
+    while True:
+        page = await sqlite_client.list_tools(cursor=cursor)
+        listed.extend(page.tools)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    names = [tool.name for tool in listed]
+    assert len(names) == len(set(names)), f"a tool is listed twice: {names}"
+    return {tool.name: tool for tool in listed}
+
+
+def described(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema that documents a property: itself, or for an optional `X | None` its non-null branch.
+
+    pydantic puts the description of `Annotated[X, Field(description=...)] | None` inside
+    the anyOf branch, not on the property itself; 33 optional arguments are written that
+    way today, so a description in that one non-null branch counts as the property's.
+    """
+    if "description" in schema:
+        return schema
+    branches = [branch for branch in schema.get("anyOf", []) if branch.get("type") != "null"]
+    return branches[0] if len(branches) == 1 else schema
+
+
+def first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+
+
+# --------------------------------------------------------------------------- names and descriptions
+
+
+async def test_the_server_lists_exactly_the_fourteen_tools(tools: dict[str, Tool]) -> None:
+    assert set(tools) == EXPECTED_TOOLS
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_TOOLS))
+async def test_every_tool_is_described_in_at_least_one_full_sentence(tools: dict[str, Tool], name: str) -> None:
+    description = tools[name].description or ""
+    sentence = first_sentence(description)
+    assert sentence[:1].isupper(), f"{name}: description should start a sentence: {description!r}"
+    assert sentence.endswith((".", "!", "?")), f"{name}: first sentence is not finished: {sentence!r}"
+    assert len(sentence.split()) >= 5, f"{name}: first sentence too short to explain the tool: {sentence!r}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_TOOLS))
+async def test_every_input_property_carries_a_description(tools: dict[str, Tool], name: str) -> None:
+    schema = tools[name].input_schema
+    assert schema.get("type") == "object" and schema.get("properties"), f"{name}: no input properties"
+    missing = [prop for prop, sub in schema["properties"].items() if not described(sub).get("description", "").strip()]
+    assert not missing, f"{name}: properties without a description: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_TOOLS))
+async def test_every_tool_declares_an_output_schema_for_structured_output(tools: dict[str, Tool], name: str) -> None:
+    output = tools[name].output_schema
+    assert output is not None, f"{name} has no output schema"
+    assert output.get("type") == "object" and output.get("properties"), f"{name}: output schema is not an object"
+
+
+# --------------------------------------------------------------------------- annotations
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_TOOLS))
+async def test_every_tool_has_a_title_and_a_closed_world(tools: dict[str, Tool], name: str) -> None:
+    annotations = tools[name].annotations
+    assert annotations is not None, f"{name} has no annotations"
+    assert annotations.title, f"{name} has no human title"
+    assert annotations.open_world_hint is False, f"{name}: localshelf only touches its own database"
+
+
+@pytest.mark.parametrize("name", sorted(READ_TOOLS))
+async def test_read_tools_are_marked_read_only(tools: dict[str, Tool], name: str) -> None:
+    annotations = tools[name].annotations
+    assert annotations is not None and annotations.read_only_hint is True
+
+
+@pytest.mark.parametrize("name", sorted(WRITE_TOOLS))
+async def test_write_tools_are_not_marked_read_only(tools: dict[str, Tool], name: str) -> None:
+    annotations = tools[name].annotations
+    assert annotations is not None and annotations.read_only_hint is False
+
+
+@pytest.mark.parametrize("name", sorted(CHANGE_TOOLS))
+async def test_tools_that_overwrite_are_destructive_and_idempotent(tools: dict[str, Tool], name: str) -> None:
+    annotations = tools[name].annotations
+    assert annotations is not None
+    assert (annotations.destructive_hint, annotations.idempotent_hint) == (True, True)
+
+
+@pytest.mark.parametrize("name", sorted(CREATE_TOOLS))
+async def test_tools_that_create_a_new_record_per_call_are_not_idempotent(tools: dict[str, Tool], name: str) -> None:
+    annotations = tools[name].annotations
+    assert annotations is not None
+    assert (annotations.destructive_hint, annotations.idempotent_hint) == (False, False)
+
+
+async def test_register_product_is_idempotent_and_not_destructive(tools: dict[str, Tool]) -> None:
+    annotations = tools["register_product"].annotations
+    assert annotations is not None
+    assert (annotations.destructive_hint, annotations.idempotent_hint) == (False, True)
+
+
+# --------------------------------------------------------------------------- schema bounds
+
+
+@pytest.mark.parametrize("name", GEO_TOOLS)
+async def test_latitude_and_longitude_schemas_state_their_bounds(tools: dict[str, Tool], name: str) -> None:
+    properties = tools[name].input_schema["properties"]
+    latitude, longitude = described(properties["latitude"]), described(properties["longitude"])
+    assert (latitude.get("minimum"), latitude.get("maximum")) == (-90, 90)
+    assert (longitude.get("minimum"), longitude.get("maximum")) == (-180, 180)
+    assert latitude["type"] == longitude["type"] == "number"
+
+
+@pytest.mark.parametrize("name", RADIUS_TOOLS)
+async def test_the_radius_schema_states_its_100_km_maximum(tools: dict[str, Tool], name: str) -> None:
+    radius = described(tools[name].input_schema["properties"]["radius_km"])
+    assert radius.get("maximum") == 100
+    assert radius.get("exclusiveMinimum") == 0
+    assert "100" in radius["description"]
+
+
+# --------------------------------------------------------------------------- annotations are true in practice
+
+
+def table_rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+    with database.session() as session:
+        return {
+            table.name: [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
+            for table in Base.metadata.sorted_tables
+        }
+
+
+@pytest.fixture
+async def shop(sqlite_client: Client) -> dict[str, str]:
+    org = await call(sqlite_client, "create_organization", name="Alder Hardware")
+    loc = await call(
+        sqlite_client,
+        "publish_location",
+        organization_id=org["id"],
+        name="Alder Hardware – Sellwood",
+        address_line1="1 SE Main St",
+        city="Portland",
+        country="US",
+        latitude=45.4650,
+        longitude=-122.6530,
+    )
+    prd = await call(sqlite_client, "register_product", gtin="036000291452", name="DeWalt 20V Cordless Drill")
+    ofr = await call(
+        sqlite_client,
+        "create_in_store_offer",
+        organization_id=org["id"],
+        location_id=loc["id"],
+        product_id=prd["id"],
+        sku="A1",
+        price_minor=9999,
+        quantity_on_hand=5,
+    )
+    return {"org": org["id"], "loc": loc["id"], "prd": prd["id"], "ofr": ofr["id"]}
+
+
+def _read_calls(shop: dict[str, str]) -> dict[str, dict[str, Any]]:
+    here = {"latitude": 45.4650, "longitude": -122.6530}
+    return {
+        "get_organization": {"organization_id": shop["org"]},
+        "get_product": {"product_id": shop["prd"]},
+        "find_locations": here,
+        "list_in_store_offers": {"organization_id": shop["org"]},
+        "search_local_products": {"query": "cordless drill", **here},
+        "check_product_availability": {"gtin": "036000291452", **here},
+    }
+
+
+def _repeatable_calls(shop: dict[str, str]) -> dict[str, dict[str, Any]]:
+    return {
+        "update_location": {"location_id": shop["loc"], "name": "Alder Hardware – Sellwood (new sign)"},
+        "update_in_store_offer": {"offer_id": shop["ofr"], "price_minor": 8999, "quantity_on_hand": 4},
+        "unpublish_location": {"location_id": shop["loc"]},
+        "republish_location": {"location_id": shop["loc"]},
+        "register_product": {"gtin": "036000291452", "name": "Another name for the same barcode"},
+    }
+
+
+@pytest.mark.parametrize("name", sorted(READ_TOOLS))
+async def test_a_read_only_tool_leaves_every_table_as_it_was(
+    sqlite_client: Client, sqlite_database: Database, shop: dict[str, str], name: str
+) -> None:
+    before = table_rows(sqlite_database)
+    assert await call(sqlite_client, name, **_read_calls(shop)[name])
+    assert table_rows(sqlite_database) == before
+
+
+@pytest.mark.parametrize("name", sorted(CHANGE_TOOLS | {"register_product"}))
+async def test_an_idempotent_tool_called_twice_leaves_the_same_state_and_answer_as_once(
+    sqlite_client: Client, sqlite_database: Database, shop: dict[str, str], name: str
+) -> None:
+    arguments = _repeatable_calls(shop)[name]
+    first = await call(sqlite_client, name, **arguments)
+    after_once = table_rows(sqlite_database)
+    second = await call(sqlite_client, name, **arguments)
+    assert table_rows(sqlite_database) == after_once
+    # register_product says which call created the product; everything else must match.
+    first.pop("created", None)
+    second.pop("created", None)
+    assert second == first
+
+
+# --------------------------------------------------------------------------- snapshot
+
+
+def normalized(tools: dict[str, Tool]) -> list[dict[str, Any]]:
+    fields = {"name", "description", "input_schema", "output_schema", "annotations"}
+    return [
+        tools[name].model_dump(mode="json", by_alias=True, exclude_none=True, include=fields) for name in sorted(tools)
+    ]
+
+
+def render(surface: list[dict[str, Any]]) -> str:
+    return json.dumps(surface, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+async def test_the_tool_surface_matches_the_reviewed_snapshot(tools: dict[str, Tool]) -> None:
+    live = render(normalized(tools))
+    if os.environ.get(UPDATE_ENV) == "1":
+        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SNAPSHOT.write_text(live, encoding="utf-8")
+        return
+    how = (
+        f"If the change is intended, regenerate with `{UPDATE_ENV}=1 .venv/bin/pytest tests/mcp/test_tool_surface.py`,"
+        " then review and commit the diff of tests/mcp/snapshots/tools.json."
+    )
+    assert SNAPSHOT.exists(), f"No snapshot at {SNAPSHOT}. {how}"
+    stored = SNAPSHOT.read_text(encoding="utf-8")
+    if stored != live:
+        diff = difflib.unified_diff(
+            stored.splitlines(), live.splitlines(), "snapshots/tools.json (reviewed)", "tools/list (live)", lineterm=""
+        )
+        shown = list(diff)
+        cut = f"\n... {len(shown) - 200} more diff lines" if len(shown) > 200 else ""
+        pytest.fail(f"The tool surface changed.\n{how}\n\n" + "\n".join(shown[:200]) + cut, pytrace=False)

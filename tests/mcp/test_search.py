@@ -475,6 +475,34 @@ async def test_stop_words_are_ignored(client: Client, retailer: str, store: str)
     assert product_names(chatty) == ["Energizer AA Battery"]
 
 
+async def test_a_dropped_letter_in_a_short_word_is_corrected(client: Client, retailer: str, store: str) -> None:
+    await stock(client, retailer, store, await new_product(client, "DeWalt 20V Cordless Drill"))
+    await stock(client, retailer, store, await new_product(client, "Craftsman Adjustable Wrench"))
+
+    drill = await search(client, "cordles drll")
+    wrench = await search(client, "wrnch")
+
+    assert product_names(drill) == ["DeWalt 20V Cordless Drill"]
+    assert {"original": "drll", "corrected": "drill"} in drill["corrections"]
+    assert product_names(wrench) == ["Craftsman Adjustable Wrench"]
+
+
+async def test_a_whole_sentence_searches_only_its_product_words(client: Client, retailer: str, store: str) -> None:
+    await stock(client, retailer, store, await new_product(client, "Energizer AA Battery"))
+
+    found = await search(client, "where can i buy some of the batteries near me")
+
+    assert found["terms"] == ["battery"]
+    assert product_names(found) == ["Energizer AA Battery"]
+
+
+async def test_discontinued_offers_never_show_in_search(client: Client, retailer: str, store: str) -> None:
+    drill = await new_product(client, "Ryobi Cordless Drill")
+    await stock(client, retailer, store, drill, quantity=0, status="discontinued")
+
+    assert (await search(client, "drill", in_stock_only=False))["results"] == []
+
+
 # --- visibility, limits and order ----------------------------------------------------------------------------
 
 

@@ -31,4 +31,5 @@ FRESHNESS_UNCERTAIN: Final = 0.3
 FRESHNESS_UNKNOWN: Final = 0.0
 
 IN_STOCK_STATUSES: Final = ("in_stock", "low_stock")
-ALL_STATUSES: Final = ("in_stock", "low_stock", "out_of_stock", "discontinued")
+# Discontinued offers never show in search (the store no longer sells the item).
+SEARCHABLE_STATUSES: Final = ("in_stock", "low_stock", "out_of_stock")

@@ -28,6 +28,54 @@ import unicodedata
 from localshelf.domain.errors import ErrorCode, InvalidInput
 
 MAX_QUERY_TERMS = 8
+# Words of a shopper's sentence that name no product ("where can I buy batteries near me").
+# Stemmed forms, as `tokens` produces them.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "any",
+        "anyone",
+        "are",
+        "buy",
+        "can",
+        "closest",
+        "do",
+        "doe",
+        "find",
+        "for",
+        "from",
+        "get",
+        "have",
+        "i",
+        "in",
+        "is",
+        "me",
+        "my",
+        "near",
+        "nearby",
+        "nearest",
+        "need",
+        "of",
+        "on",
+        "open",
+        "or",
+        "please",
+        "sell",
+        "selling",
+        "shop",
+        "some",
+        "the",
+        "to",
+        "today",
+        "want",
+        "where",
+        "who",
+        "with",
+        "you",
+    ]
+)
 
 _PREVIEW_LIMIT = 40
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -89,8 +137,12 @@ def search_document(*fields: str | None) -> str:
 
 
 def query_terms(query: str) -> list[str]:
-    """Distinct tokens of a search query, in order, at most MAX_QUERY_TERMS of them."""
-    terms = list(dict.fromkeys(tokens(query)))[:MAX_QUERY_TERMS]
+    """Distinct tokens of a search query, in order, without stop words, at most MAX_QUERY_TERMS.
+
+    A query made only of stop words keeps them (someone may really look for "The The").
+    """
+    distinct = list(dict.fromkeys(tokens(query)))
+    terms = ([t for t in distinct if t not in STOPWORDS] or distinct)[:MAX_QUERY_TERMS]
     if not terms:
         raise InvalidInput(
             f"Search query {preview(query)} has no letters or digits to search for.",
@@ -123,3 +175,14 @@ def trigram_similarity(a: str, b: str) -> float:
     if not union:
         return 0.0
     return len(left & right) / len(union)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions), for typo correction."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]

@@ -7,7 +7,7 @@ from datetime import datetime
 from localshelf.domain import ranking
 from localshelf.domain.confidence import confidence_for
 from localshelf.domain.gtin import normalize_gtin
-from localshelf.domain.text import query_terms, trigram_similarity
+from localshelf.domain.text import edit_distance, query_terms, trigram_similarity
 from localshelf.services.lookup import product_by_gtin
 from localshelf.services.present import product_summary, store_summary
 from localshelf.services.views import (
@@ -21,35 +21,14 @@ from localshelf.services.views import (
 from localshelf.store import queries
 from localshelf.store.db import UnitOfWork
 
-# A replacement word must be at least this similar (pg_trgm similarity) to the typed one.
-MIN_CORRECTION_SIMILARITY = 0.45
-# Words that carry no product meaning in a shopper's query ("batteries near me").
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "any",
-        "buy",
-        "for",
-        "from",
-        "have",
-        "in",
-        "is",
-        "me",
-        "near",
-        "nearby",
-        "of",
-        "on",
-        "or",
-        "some",
-        "the",
-        "to",
-        "where",
-        "who",
-        "with",
-    ]
-)
+# A typed word is replaced by an indexed word only if it is close both ways: trigram
+# similarity (pg_trgm's default cut-off, which the PostgreSQL pre-filter also uses) and
+# few edits for its length. The same Python check decides on both backends.
+MIN_CORRECTION_SIMILARITY = 0.3
+
+
+def max_edits(term: str) -> int:
+    return 0 if len(term) < 4 else 1 if len(term) < 7 else 2
 
 
 def correct_terms(uow: UnitOfWork, terms: list[str]) -> tuple[list[str], list[TermCorrection]]:
@@ -60,12 +39,15 @@ def correct_terms(uow: UnitOfWork, terms: list[str]) -> tuple[list[str], list[Te
         if queries.known_term_prefix(uow.session, term):
             corrected.append(term)
             continue
-        scored = [(trigram_similarity(term, cand), cand) for cand in uow.dialect.similar_terms(uow.session, term)]
-        scored = [(score, cand) for score, cand in scored if score >= MIN_CORRECTION_SIMILARITY]
+        scored = [
+            (edit_distance(term, cand), -trigram_similarity(term, cand), cand)
+            for cand in uow.dialect.similar_terms(uow.session, term)
+        ]
+        scored = [item for item in scored if item[0] <= max_edits(term) and -item[1] >= MIN_CORRECTION_SIMILARITY]
         if not scored:
             corrected.append(term)
             continue
-        best = min(scored, key=lambda item: (-item[0], abs(len(item[1]) - len(term)), item[1]))[1]
+        best = min(scored)[2]
         corrected.append(best)
         corrections.append(TermCorrection(original=term, corrected=best))
     return list(dict.fromkeys(corrected)), corrections
@@ -81,10 +63,8 @@ def search_local_products(
     limit: int,
     now: datetime,
 ) -> SearchResults:
-    terms = query_terms(query)
-    meaningful = [t for t in terms if t not in STOPWORDS] or terms
-    terms, corrections = correct_terms(uow, meaningful)
-    statuses = ranking.IN_STOCK_STATUSES if in_stock_only else ranking.ALL_STATUSES
+    terms, corrections = correct_terms(uow, query_terms(query))
+    statuses = ranking.IN_STOCK_STATUSES if in_stock_only else ranking.SEARCHABLE_STATUSES
     rows = queries.search_offers(uow.session, uow.dialect, terms, latitude, longitude, radius_km, statuses, limit, now)
     hits = [
         SearchHit(

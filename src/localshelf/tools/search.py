@@ -26,7 +26,10 @@ def register(server: MCPServer[AppState]) -> None:
         ctx: Context[AppState, Any],
         radius_km: RadiusKm = 5.0,
         in_stock_only: Annotated[
-            bool, Field(description="Only in_stock and low_stock offers (default); false adds out of stock.")
+            bool,
+            Field(
+                description="Only in_stock and low_stock offers (default); false adds out_of_stock. Discontinued never shows."
+            ),
         ] = True,
         limit: Annotated[int, Field(ge=1, le=100, description="Maximum results.")] = 20,
     ) -> SearchResults:

@@ -43,3 +43,55 @@ async def test_a_bad_gtin_is_refused_and_writes_nothing(client: Client, database
     assert code == "invalid_gtin"
     assert "check digit" in message
     assert row_counts(database) == before
+
+
+async def test_a_misspelt_argument_is_refused_rather_than_ignored(client: Client) -> None:
+    code, message = await call_error(client, "find_locations", latitude=45.5, longitude=-122.6, radius=3)
+    assert code == "invalid_argument"
+    assert "radius" in message and "radius_km" in message
+
+
+async def test_a_boolean_is_not_a_price_or_a_quantity(client: Client, database) -> None:  # type: ignore[no-untyped-def]
+    org = await call(client, "create_organization", name="Bool Test")
+    loc = await call(
+        client,
+        "publish_location",
+        organization_id=org["id"],
+        name="Bool Store",
+        address_line1="1 Main St",
+        city="Portland",
+        country="US",
+        latitude=45.5,
+        longitude=-122.6,
+    )
+    await call(client, "register_product", gtin="036000291452", name="Thing")
+    before = row_counts(database)
+    common = {"organization_id": org["id"], "location_id": loc["id"], "gtin": "036000291452", "sku": "S"}
+    assert (await call_error(client, "create_in_store_offer", **common, price_minor=True, quantity_on_hand=1))[
+        0
+    ] == "invalid_price"
+    assert (await call_error(client, "create_in_store_offer", **common, price_minor=100, quantity_on_hand=False))[
+        0
+    ] == "invalid_quantity"
+    assert row_counts(database) == before
+
+
+async def test_moving_a_store_needs_both_coordinates(client: Client) -> None:
+    org = await call(client, "create_organization", name="Move Test")
+    loc = await call(
+        client,
+        "publish_location",
+        organization_id=org["id"],
+        name="Mover",
+        address_line1="1 Main St",
+        city="Portland",
+        country="US",
+        latitude=45.5,
+        longitude=-122.6,
+    )
+    code, _ = await call_error(client, "update_location", location_id=loc["id"], longitude=-122.0)
+    assert code == "invalid_coordinates"
+    code, _ = await call_error(
+        client, "update_location", location_id=loc["id"], latitude=float("inf"), longitude=-122.0
+    )
+    assert code == "invalid_coordinates"

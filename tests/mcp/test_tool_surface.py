@@ -93,17 +93,10 @@ async def tools(sqlite_client: Client) -> dict[str, Tool]:
     return {tool.name: tool for tool in listed}
 
 
-def described(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema that documents a property: itself, or for an optional `X | None` its non-null branch.
-
-    pydantic puts the description of `Annotated[X, Field(description=...)] | None` inside
-    the anyOf branch, not on the property itself; 33 optional arguments are written that
-    way today, so a description in that one non-null branch counts as the property's.
-    """
-    if "description" in schema:
-        return schema
+def value_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a property's value: itself, or for an optional `X | None` its non-null branch."""
     branches = [branch for branch in schema.get("anyOf", []) if branch.get("type") != "null"]
-    return branches[0] if len(branches) == 1 else schema
+    return {**branches[0], **schema} if len(branches) == 1 else schema
 
 
 def first_sentence(text: str) -> str:
@@ -130,7 +123,7 @@ async def test_every_tool_is_described_in_at_least_one_full_sentence(tools: dict
 async def test_every_input_property_carries_a_description(tools: dict[str, Tool], name: str) -> None:
     schema = tools[name].input_schema
     assert schema.get("type") == "object" and schema.get("properties"), f"{name}: no input properties"
-    missing = [prop for prop, sub in schema["properties"].items() if not described(sub).get("description", "").strip()]
+    missing = [prop for prop, sub in schema["properties"].items() if not sub.get("description", "").strip()]
     assert not missing, f"{name}: properties without a description: {missing}"
 
 
@@ -190,7 +183,7 @@ async def test_register_product_is_idempotent_and_not_destructive(tools: dict[st
 @pytest.mark.parametrize("name", GEO_TOOLS)
 async def test_latitude_and_longitude_schemas_state_their_bounds(tools: dict[str, Tool], name: str) -> None:
     properties = tools[name].input_schema["properties"]
-    latitude, longitude = described(properties["latitude"]), described(properties["longitude"])
+    latitude, longitude = value_schema(properties["latitude"]), value_schema(properties["longitude"])
     assert (latitude.get("minimum"), latitude.get("maximum")) == (-90, 90)
     assert (longitude.get("minimum"), longitude.get("maximum")) == (-180, 180)
     assert latitude["type"] == longitude["type"] == "number"
@@ -198,7 +191,7 @@ async def test_latitude_and_longitude_schemas_state_their_bounds(tools: dict[str
 
 @pytest.mark.parametrize("name", RADIUS_TOOLS)
 async def test_the_radius_schema_states_its_100_km_maximum(tools: dict[str, Tool], name: str) -> None:
-    radius = described(tools[name].input_schema["properties"]["radius_km"])
+    radius = value_schema(tools[name].input_schema["properties"]["radius_km"])
     assert radius.get("maximum") == 100
     assert radius.get("exclusiveMinimum") == 0
     assert "100" in radius["description"]

@@ -13,7 +13,8 @@ from mcp.types import CallToolResult
 
 from localshelf import __version__
 from localshelf.config import Settings
-from localshelf.server.errors import tool_failure
+from localshelf.domain.errors import ErrorCode
+from localshelf.server.errors import error_result, tool_failure
 from localshelf.server.state import AppState, lifespan_for, utcnow
 from localshelf.store.db import Database
 
@@ -27,11 +28,29 @@ coordinates. Distances are km; prices are integer minor units (cents). Errors st
 
 
 class LocalshelfServer(MCPServer[AppState]):
-    """MCPServer whose tool failures all pass through `tool_failure`."""
+    """MCPServer whose tool failures all pass through `tool_failure`, and which refuses unknown arguments."""
+
+    _arguments_of: dict[str, frozenset[str]] | None = None
+
+    async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> list[str]:
+        if self._arguments_of is None:
+            self._arguments_of = {
+                tool.name: frozenset(tool.input_schema.get("properties", {})) for tool in await self.list_tools()
+            }
+        known = self._arguments_of.get(name)
+        return [] if known is None else sorted(set(arguments) - known)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> Any:
+        unknown = await self._unknown_arguments(name, arguments)
+        if unknown:
+            # A misspelt argument ("radius") silently ignored would answer a different question.
+            expected = ", ".join(sorted(self._arguments_of[name])) if self._arguments_of else ""
+            return error_result(
+                ErrorCode.INVALID_ARGUMENT,
+                f"Unknown argument(s) {', '.join(unknown)} for {name}; expected: {expected}.",
+            )
         try:
             return await super().call_tool(name, arguments, context)
         except MCPError:

@@ -87,7 +87,9 @@ def update_location(uow: UnitOfWork, location_id: str, fields: LocationFields) -
     changes: dict[str, Any] = fields.model_dump(exclude_none=True)
     if not changes:
         raise InvalidInput("Nothing to update: give at least one field to change.")
-    if "latitude" in changes or "longitude" in changes:
+    if ("latitude" in changes) != ("longitude" in changes):
+        raise InvalidInput("Move a store with both latitude and longitude.", ErrorCode.INVALID_COORDINATES)
+    if "latitude" in changes:
         validate_coordinates(changes.get("latitude", location.latitude), changes.get("longitude", location.longitude))
     for name, value in changes.items():
         setattr(location, name, value)

@@ -36,6 +36,17 @@ def _domain(rule: Callable[[T], Any], returns_value: bool = False) -> AfterValid
     return AfterValidator(check)
 
 
+def _whole_number(code: ErrorCode) -> BeforeValidator:
+    """JSON true/false must not pass as 1/0 for a price or a quantity."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError(code.value, "Expected a whole number, got a boolean.")
+        return value
+
+    return BeforeValidator(check)
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise PydanticCustomError(ErrorCode.INVALID_ARGUMENT.value, "Numbers must be finite (no NaN or infinity).")
@@ -111,6 +122,7 @@ Currency = Annotated[
 ]
 PriceMinor = Annotated[
     int,
+    _whole_number(ErrorCode.INVALID_PRICE),
     Field(
         description="Price as an integer in the currency's minor unit: 1099 means 10.99 USD; 500 means 500 JPY.",
         json_schema_extra={"minimum": 0, "maximum": MAX_AMOUNT_MINOR},
@@ -119,6 +131,7 @@ PriceMinor = Annotated[
 ]
 Quantity = Annotated[
     int,
+    _whole_number(ErrorCode.INVALID_QUANTITY),
     Field(
         description="Units on hand at this store, 0 or more.",
         json_schema_extra={"minimum": 0, "maximum": 10**9},

@@ -1,10 +1,10 @@
 """The tool surface an agent sees through `tools/list`: names, descriptions, schemas, annotations.
 
 Tool lists do not depend on the database backend, so these tests run once, on a SQLite
-file. The snapshot test pins the whole surface to tests/mcp/snapshots/tools.json;
+file. The snapshot test pins the whole surface to tests/tools/snapshots/tools.json;
 after an intended change, regenerate it with
 
-    LOCALSHELF_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/mcp/test_tool_surface.py
+    LOCALSHELF_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/tools/test_tool_surface.py
 
 and review the diff before committing it.
 """
@@ -303,8 +303,8 @@ async def test_the_tool_surface_matches_the_reviewed_snapshot(tools: dict[str, T
         SNAPSHOT.write_text(live, encoding="utf-8")
         return
     how = (
-        f"If the change is intended, regenerate with `{UPDATE_ENV}=1 .venv/bin/pytest tests/mcp/test_tool_surface.py`,"
-        " then review and commit the diff of tests/mcp/snapshots/tools.json."
+        f"If the change is intended, regenerate with `{UPDATE_ENV}=1 .venv/bin/pytest tests/tools/test_tool_surface.py`,"
+        " then review and commit the diff of tests/tools/snapshots/tools.json."
     )
     assert SNAPSHOT.exists(), f"No snapshot at {SNAPSHOT}. {how}"
     stored = SNAPSHOT.read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from localshelf.domain.confidence import confidence_for
 from localshelf.services.views import (
@@ -74,6 +75,21 @@ def store_summary(location: Location, organization: Organization, distance_km: f
         phone=location.phone,
         distance_km=round(distance_km, 3),
     )
+
+
+def store_stock(
+    offer: InStoreOffer, location: Location, organization: Organization, distance_km: float, now: datetime
+) -> dict[str, Any]:
+    """The `StoreStock` fields of an offer seen from `distance_km` away."""
+    return {
+        "offer_id": offer.public_id,
+        "store": store_summary(location, organization, distance_km),
+        "price": Price.of(offer.price_minor, offer.currency),
+        "quantity_on_hand": offer.quantity_on_hand,
+        "status": offer.status,
+        "confidence": confidence_for(offer.last_inventory_sync, now),
+        "last_inventory_sync": offer.last_inventory_sync,
+    }
 
 
 def offer_view(

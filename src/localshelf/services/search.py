@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from localshelf.domain import ranking
-from localshelf.domain.confidence import confidence_for
 from localshelf.domain.gtin import normalize_gtin
 from localshelf.domain.text import edit_distance, query_terms, trigram_similarity
 from localshelf.services.lookup import product_by_gtin
-from localshelf.services.present import product_summary, store_summary
+from localshelf.services.present import product_summary, store_stock
 from localshelf.services.views import (
     Availability,
     AvailabilityHit,
-    Price,
     SearchHit,
     SearchResults,
     TermCorrection,
@@ -70,14 +68,8 @@ def search_local_products(
         SearchHit(
             rank=rank,
             score=round(float(score), 6),
-            offer_id=offer.public_id,
             product=product_summary(product),
-            store=store_summary(location, organization, float(distance)),
-            price=Price.of(offer.price_minor, offer.currency),
-            quantity_on_hand=offer.quantity_on_hand,
-            status=offer.status,
-            confidence=confidence_for(offer.last_inventory_sync, now),
-            last_inventory_sync=offer.last_inventory_sync,
+            **store_stock(offer, location, organization, float(distance), now),
         )
         for rank, (offer, location, product, organization, distance, score) in enumerate(rows, start=1)
     ]
@@ -93,16 +85,7 @@ def check_product_availability(
         return Availability(gtin=gtin14, product=None, radius_km=radius_km, in_stock_store_count=0, stores=[])
     rows = queries.availability(uow.session, uow.dialect, product.id, latitude, longitude, radius_km)
     stores = [
-        AvailabilityHit(
-            offer_id=offer.public_id,
-            sku=offer.sku,
-            store=store_summary(location, organization, float(distance)),
-            price=Price.of(offer.price_minor, offer.currency),
-            quantity_on_hand=offer.quantity_on_hand,
-            status=offer.status,
-            confidence=confidence_for(offer.last_inventory_sync, now),
-            last_inventory_sync=offer.last_inventory_sync,
-        )
+        AvailabilityHit(sku=offer.sku, **store_stock(offer, location, organization, float(distance), now))
         for offer, location, organization, distance in rows
     ]
     in_stock = len({hit.store.location_id for hit in stores if hit.status in ranking.IN_STOCK_STATUSES})

@@ -113,17 +113,22 @@ class StoreSummary(BaseModel):
     distance_km: float
 
 
-class SearchHit(BaseModel):
-    rank: int
-    score: float = Field(description="Blend of text relevance, proximity, stock status and freshness (0-1).")
+class StoreStock(BaseModel):
+    """One store's offer of a product, as shoppers see it."""
+
     offer_id: str
-    product: ProductSummary
     store: StoreSummary
     price: Price
     quantity_on_hand: int
     status: OfferStatus
     confidence: Confidence
     last_inventory_sync: datetime | None
+
+
+class SearchHit(StoreStock):
+    rank: int
+    score: float = Field(description="Blend of text relevance, proximity, stock status and freshness (0-1).")
+    product: ProductSummary
 
 
 class TermCorrection(BaseModel):
@@ -139,15 +144,8 @@ class SearchResults(BaseModel):
     results: list[SearchHit]
 
 
-class AvailabilityHit(BaseModel):
-    offer_id: str
+class AvailabilityHit(StoreStock):
     sku: str
-    store: StoreSummary
-    price: Price
-    quantity_on_hand: int
-    status: OfferStatus
-    confidence: Confidence
-    last_inventory_sync: datetime | None
 
 
 class Availability(BaseModel):

@@ -22,11 +22,13 @@ from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
 from localshelf.config import Settings
+from localshelf.domain.errors import ErrorCode
 from localshelf.server.app import LocalshelfServer, build_server
 from localshelf.store import migrate
 from localshelf.store.db import Database, make_engine
 from localshelf.store.models import Base
 
+ERROR_CODES = frozenset(code.value for code in ErrorCode)
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/localshelf_test"
 BACKENDS = ("sqlite", "postgis")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -162,15 +164,16 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
 
 
 async def call_error(client: Client, tool: str, **arguments: Any) -> tuple[str, str]:
-    """Call a tool that must fail; return (code, message) and check both error channels agree."""
+    """Call a tool that must fail; return (code, message) from its one text line `<code>: <message>`."""
     result = await client.call_tool(tool, arguments)
     assert result.is_error, f"{tool} unexpectedly succeeded: {result.structured_content}"
-    assert result.structured_content is not None
-    error = result.structured_content["error"]
+    assert result.structured_content is None  # clients validate it against the output schema
+    assert len(result.content) == 1
     text_line = result.content[0].text  # type: ignore[union-attr]
-    assert text_line == f"{error['code']}: {error['message']}"
+    code, _, message = text_line.partition(": ")
+    assert code in ERROR_CODES, text_line
     assert "Traceback" not in text_line and 'File "' not in text_line
-    return error["code"], error["message"]
+    return code, message
 
 
 def row_counts(database: Database) -> dict[str, int]:

@@ -1,7 +1,8 @@
 """The one boundary where failures become MCP tool errors.
 
-Agents get `isError: true`, a text line `<code>: <message>` and the same as
-structured content `{"error": {"code", "message"}}`. Codes come from
+Agents get `isError: true` and one text line `<code>: <message>`. There is no
+structured content on errors: clients (the TypeScript SDK among them) validate it
+against the tool's output schema even on errors. Codes come from
 `localshelf.domain.errors.ErrorCode`. Unexpected exceptions are logged with their
 traceback here and reach the client only as `internal_error` with a reference.
 """
@@ -38,11 +39,7 @@ _FIELD_CODES = {
 
 
 def error_result(code: ErrorCode, message: str) -> CallToolResult:
-    return CallToolResult(
-        content=[TextContent(type="text", text=f"{code.value}: {message}")],
-        structured_content={"error": {"code": code.value, "message": message}},
-        is_error=True,
-    )
+    return CallToolResult(content=[TextContent(type="text", text=f"{code.value}: {message}")], is_error=True)
 
 
 def _field(location: tuple[Any, ...]) -> str:

@@ -110,18 +110,23 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if backend == "postgis":
-        engine = _require_postgis(request.getfixturevalue("postgis_engine_or_reason"))
-        _truncate_all(engine)
-        yield Database(engine)
-        return
-    template: Path = request.getfixturevalue("sqlite_template")
+def sqlite_database(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite database file of this test's own."""
     path = tmp_path / "localshelf.db"
-    shutil.copyfile(template, path)
+    shutil.copyfile(sqlite_template, path)
     db = Database.from_url(f"sqlite:///{path}")
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def database(backend: str, request: pytest.FixtureRequest) -> Database:
+    if backend == "postgis":
+        engine = _require_postgis(request.getfixturevalue("postgis_engine_or_reason"))
+        _truncate_all(engine)
+        return Database(engine)
+    sqlite_database: Database = request.getfixturevalue("sqlite_database")
+    return sqlite_database
 
 
 @pytest.fixture
@@ -151,7 +156,7 @@ async def client(server: LocalshelfServer) -> AsyncIterator[Client]:
 
 
 class ToolCallFailed(AssertionError):
-    pass
+    """A tool call that had to succeed came back as an error."""
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
@@ -184,8 +189,17 @@ def row_counts(database: Database) -> dict[str, int]:
         }
 
 
+def table_rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every mapped row of every table, in primary-key order: "nothing written" means this is unchanged."""
+    with database.session() as session:
+        return {
+            table.name: [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
+            for table in Base.metadata.sorted_tables
+        }
+
+
 def sqlite_engine(path: Path) -> Any:
     return create_engine(f"sqlite:///{path}")
 
 
-__all__ = ["FIXED_NOW", "OperationalError", "call", "call_error", "row_counts"]
+__all__ = ["FIXED_NOW", "OperationalError", "call", "call_error", "row_counts", "table_rows"]

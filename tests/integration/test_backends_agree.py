@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
 
-from localshelf.config import Settings
 from localshelf.demo.dataset import build_dataset
 from localshelf.demo.load import load_demo
-from localshelf.server.app import build_server
 from localshelf.store.db import Database
+from tests.builders import client_at
 from tests.conftest import FIXED_NOW, call
 
 pytestmark = pytest.mark.anyio
@@ -26,21 +23,16 @@ TYPOS = ["cordles dril", "chedar", "ibuprofin"]
 
 
 @pytest.fixture
-def loaded(postgis_database: Database, sqlite_template: Path, tmp_path: Path) -> Iterator[list[Database]]:
-    shutil.copyfile(sqlite_template, tmp_path / "agree.db")
-    sqlite_database = Database.from_url(f"sqlite:///{tmp_path / 'agree.db'}")
+def loaded(postgis_database: Database, sqlite_database: Database) -> list[Database]:
     for database in (postgis_database, sqlite_database):
         load_demo(database, FIXED_NOW)
-    yield [postgis_database, sqlite_database]
-    sqlite_database.dispose()
+    return [postgis_database, sqlite_database]
 
 
 @asynccontextmanager
 async def sessions(databases: list[Database]) -> AsyncIterator[list[Client]]:
-    servers = [
-        build_server(Settings(database_url="sqlite://"), database=db, clock=lambda: FIXED_NOW) for db in databases
-    ]
-    async with Client(servers[0]) as postgis, Client(servers[1]) as sqlite:
+    postgis_database, sqlite_database = databases
+    async with client_at(postgis_database, FIXED_NOW) as postgis, client_at(sqlite_database, FIXED_NOW) as sqlite:
         yield [postgis, sqlite]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -15,9 +16,12 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from localshelf.store.db import Database
+from tests.builders import onboard
 from tests.conftest import call
 
 pytestmark = pytest.mark.anyio
+
+BROADWAY = (45.5189, -122.6795)  # downtown Portland
 
 
 def _server_env(database: Database) -> dict[str, str]:
@@ -31,31 +35,21 @@ def _server_env(database: Database) -> dict[str, str]:
 async def _onboard_and_search(client: Client) -> None:
     tools = {tool.name for tool in (await client.list_tools()).tools}
     assert {"search_local_products", "publish_location", "check_product_availability"} <= tools
-    org = await call(client, "create_organization", name="Transport Test Books")
-    location = await call(
+    shop = await onboard(
         client,
-        "publish_location",
-        organization_id=org["id"],
-        name="Transport Test Books – Downtown",
+        retailer="Transport Test Books",
+        store="Transport Test Books – Downtown",
+        at=BROADWAY,
         address_line1="800 SW Broadway",
-        city="Portland",
-        country="US",
-        latitude=45.5189,
-        longitude=-122.6795,
-    )
-    await call(client, "register_product", gtin="9780140449136", name="The Odyssey (Penguin Classics)", brand="Penguin")
-    await call(
-        client,
-        "create_in_store_offer",
-        organization_id=org["id"],
-        location_id=location["id"],
         gtin="9780140449136",
+        product="The Odyssey (Penguin Classics)",
+        brand="Penguin",
         sku="BK-1",
         price_minor=1700,
-        quantity_on_hand=4,
+        quantity=4,
     )
-    found = await call(client, "search_local_products", query="odyssey", latitude=45.5189, longitude=-122.6795)
-    assert found["results"][0]["store"]["location_id"] == location["id"]
+    found = await call(client, "search_local_products", query="odyssey", latitude=BROADWAY[0], longitude=BROADWAY[1])
+    assert found["results"][0]["store"]["location_id"] == shop.loc
 
 
 async def test_stdio_serves_a_full_onboarding_and_search(database: Database) -> None:
@@ -118,3 +112,19 @@ def test_http_binds_to_loopback_and_refuses_a_foreign_host_header(http_server: s
         json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
     )
     assert response.status_code in (400, 403, 421)
+
+
+async def test_the_stdio_entry_in_mcp_json_launches_a_working_server(tmp_path: Path) -> None:
+    config = json.loads((Path(__file__).parents[2] / "mcp.json").read_text())
+    stdio, http = config["mcpServers"]["localshelf"], config["mcpServers"]["localshelf-http"]
+    assert http["url"].endswith(":8765/mcp") and http["type"] == "http"
+    bin_dir = str(Path(sys.executable).parent)  # where `pip install` put the `localshelf` command
+    env = {
+        **stdio.get("env", {}),
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "LOCALSHELF_DATABASE_URL": f"sqlite:///{tmp_path / 'mcp-json.db'}",
+    }
+    params = StdioServerParameters(command=stdio["command"], args=stdio["args"], env=env)
+    async with Client(params) as client:
+        tools = {tool.name for tool in (await client.list_tools()).tools}
+    assert "search_local_products" in tools

@@ -28,20 +28,19 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from sqlalchemy import select
 
 from localshelf.store.db import Database
-from localshelf.store.models import Base
-from tests.conftest import call, call_error, row_counts
+from tests.builders import DRILL_UPC, SELLWOOD, new_retailer, new_store, onboard
+from tests.conftest import call, call_error, row_counts, table_rows
 
 pytestmark = pytest.mark.anyio
 
 NAN = float("nan")
 INF = float("inf")
 
-DRILL_GTIN = "036000291452"  # registered by the `world` fixture
+DRILL_GTIN = DRILL_UPC  # registered by the `world` fixture
 UNREGISTERED_GTIN = "4006381333931"  # valid check digit, never registered
-STORE_LAT, STORE_LON = 45.4650, -122.6530  # Alder Hardware, Sellwood, Portland
+STORE_LAT, STORE_LON = SELLWOOD  # Alder Hardware, Sellwood, Portland
 OTHER_LAT, OTHER_LON = 45.5120, -122.6270  # Birch Books, Hawthorne, Portland
 FAR_LAT, FAR_LON = 47.6062, -122.3321  # Seattle: outside every search radius used around the stores
 
@@ -79,53 +78,26 @@ OMIT = Ref("omit")  # drop this argument from the baseline
 
 @pytest.fixture
 async def world(client: Client) -> World:
-    org = await call(client, "create_organization", name="Alder Hardware", website="https://alder.example")
-    loc = await call(
+    shop = await onboard(
         client,
-        "publish_location",
-        organization_id=org["id"],
-        name="Alder Hardware – Sellwood",
-        address_line1="1 SE Main St",
-        city="Portland",
+        website="https://alder.example",
         region="OR",
         postal_code="97202",
-        country="US",
-        latitude=STORE_LAT,
-        longitude=STORE_LON,
         timezone="America/Los_Angeles",
         opening_hours={"mon": [["09:00", "18:00"]], "sun": []},
     )
-    prd = await call(client, "register_product", gtin=DRILL_GTIN, name="DeWalt 20V Cordless Drill", brand="DeWalt")
-    ofr = await call(
-        client,
-        "create_in_store_offer",
-        organization_id=org["id"],
-        location_id=loc["id"],
-        gtin=DRILL_GTIN,
-        sku="A1",
-        price_minor=9999,
-        quantity_on_hand=5,
-    )
-    other_org = await call(client, "create_organization", name="Birch Books")
-    other_loc = await call(
-        client,
-        "publish_location",
-        organization_id=other_org["id"],
-        name="Birch Books – Hawthorne",
-        address_line1="3500 SE Hawthorne Blvd",
-        city="Portland",
-        country="US",
-        latitude=OTHER_LAT,
-        longitude=OTHER_LON,
+    other_org = await new_retailer(client, "Birch Books")
+    other_loc = await new_store(
+        client, other_org, "Birch Books – Hawthorne", (OTHER_LAT, OTHER_LON), address_line1="3500 SE Hawthorne Blvd"
     )
     brand = await call(client, "create_organization", name="DeWalt", kind="brand")
     return World(
-        org=org["id"],
-        loc=loc["id"],
-        prd=prd["id"],
-        ofr=ofr["id"],
-        other_org=other_org["id"],
-        other_loc=other_loc["id"],
+        org=shop.org,
+        loc=shop.loc,
+        prd=shop.prd,
+        ofr=shop.ofr,
+        other_org=other_org,
+        other_loc=other_loc,
         brand=brand["id"],
     )
 
@@ -201,15 +173,6 @@ def cases(bad: Iterable[Bad]) -> Any:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def table_rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every mapped row of every table, in primary-key order: "nothing written" means this is unchanged."""
-    with database.session() as session:
-        return {
-            table.name: [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
-            for table in Base.metadata.sorted_tables
-        }
 
 
 LEAKS = ("Traceback", 'File "', "SELECT ", "INSERT INTO", "UPDATE ", "DELETE FROM", "[SQL:", "sqlalchemy", "psycopg")

@@ -8,37 +8,22 @@ import pytest
 from mcp import Client
 
 from localshelf.store.db import Database
+from tests.builders import DRILL_UPC, NORTH, SELLWOOD, new_offer, new_product, new_retailer, publish_store, toward
 from tests.conftest import call, call_error, row_counts
 
 pytestmark = pytest.mark.anyio
 
-# Sellwood, Portland OR. At this latitude 0.009 degrees of latitude is 1.00 km.
-ORIGIN = (45.4650, -122.6530)
-KM_NORTH = 0.009
+ORIGIN = SELLWOOD  # the shopper, in Sellwood, Portland OR
 ZIP_97214 = (45.5142, -122.6364)  # centroid of ZIP 97214 (Portland, OR)
-GTIN = "036000291452"
-
-
-async def new_retailer(client: Client, name: str = "Alder Street Hardware") -> str:
-    return str((await call(client, "create_organization", name=name))["id"])
-
-
-async def publish(client: Client, organization_id: str, name: str, latitude: float, longitude: float) -> dict[str, Any]:
-    return await call(
-        client,
-        "publish_location",
-        organization_id=organization_id,
-        name=name,
-        address_line1="1 SE Main St",
-        city="Portland",
-        country="US",
-        latitude=latitude,
-        longitude=longitude,
-    )
-
-
-def north_of_origin(km: float) -> tuple[float, float]:
-    return ORIGIN[0] + km * KM_NORTH, ORIGIN[1]
+GTIN = DRILL_UPC
+# A store in ZIP 97214 given by its address alone, without coordinates.
+BY_ZIP: dict[str, Any] = {
+    "name": "Alder Buckman",
+    "address_line1": "1 SE 20th Ave",
+    "city": "Portland",
+    "country": "US",
+    "postal_code": "97214",
+}
 
 
 async def nearby(client: Client, latitude: float, longitude: float, **options: Any) -> list[dict[str, Any]]:
@@ -53,7 +38,7 @@ async def retailer(client: Client) -> str:
 
 @pytest.fixture
 async def store(client: Client, retailer: str) -> dict[str, Any]:
-    return await publish(client, retailer, "Alder Sellwood", *ORIGIN)
+    return await publish_store(client, retailer, "Alder Sellwood", ORIGIN)
 
 
 FULL_FIELDS: dict[str, Any] = {
@@ -127,16 +112,7 @@ async def test_a_lower_case_country_is_stored_upper_case(client: Client, retaile
 async def test_a_us_store_published_by_zip_code_alone_is_placed_at_the_zip_centroid(
     client: Client, retailer: str
 ) -> None:
-    published = await call(
-        client,
-        "publish_location",
-        organization_id=retailer,
-        name="Alder Buckman",
-        address_line1="1 SE 20th Ave",
-        city="Portland",
-        country="US",
-        postal_code="97214",
-    )
+    published = await call(client, "publish_location", organization_id=retailer, **BY_ZIP)
 
     assert published["coordinates_source"] == "postal_code_centroid"
     assert published["latitude"] == pytest.approx(ZIP_97214[0], abs=0.01)
@@ -152,14 +128,7 @@ async def test_a_zip_plus_four_code_and_a_lower_case_country_also_locate_the_sto
     client: Client, retailer: str
 ) -> None:
     published = await call(
-        client,
-        "publish_location",
-        organization_id=retailer,
-        name="Alder Buckman",
-        address_line1="1 SE 20th Ave",
-        city="Portland",
-        country="us",
-        postal_code="97214-1234",
+        client, "publish_location", organization_id=retailer, **{**BY_ZIP, "country": "us", "postal_code": "97214-1234"}
     )
 
     assert published["coordinates_source"] == "postal_code_centroid"
@@ -168,17 +137,7 @@ async def test_a_zip_plus_four_code_and_a_lower_case_country_also_locate_the_sto
 
 
 async def test_a_time_zone_given_with_a_zip_code_is_kept(client: Client, retailer: str) -> None:
-    published = await call(
-        client,
-        "publish_location",
-        organization_id=retailer,
-        name="Alder Buckman",
-        address_line1="1 SE 20th Ave",
-        city="Portland",
-        country="US",
-        postal_code="97214",
-        timezone="America/Denver",
-    )
+    published = await call(client, "publish_location", organization_id=retailer, **BY_ZIP, timezone="America/Denver")
 
     assert published["coordinates_source"] == "postal_code_centroid"
     assert published["timezone"] == "America/Denver"
@@ -186,16 +145,7 @@ async def test_a_time_zone_given_with_a_zip_code_is_kept(client: Client, retaile
 
 async def test_given_coordinates_win_over_the_zip_code(client: Client, retailer: str) -> None:
     published = await call(
-        client,
-        "publish_location",
-        organization_id=retailer,
-        name="Alder Sellwood",
-        address_line1="1 SE Main St",
-        city="Portland",
-        country="US",
-        postal_code="97214",
-        latitude=ORIGIN[0],
-        longitude=ORIGIN[1],
+        client, "publish_location", organization_id=retailer, **BY_ZIP, latitude=ORIGIN[0], longitude=ORIGIN[1]
     )
 
     assert published["coordinates_source"] == "provided"
@@ -234,17 +184,7 @@ async def test_a_latitude_without_a_longitude_is_refused_and_nothing_is_publishe
 ) -> None:
     before = row_counts(database)
 
-    code, message = await call_error(
-        client,
-        "publish_location",
-        organization_id=retailer,
-        name="Alder Sellwood",
-        address_line1="1 SE Main St",
-        city="Portland",
-        country="US",
-        postal_code="97214",
-        latitude=ORIGIN[0],
-    )
+    code, message = await call_error(client, "publish_location", organization_id=retailer, **BY_ZIP, latitude=ORIGIN[0])
 
     assert code == "invalid_coordinates"
     assert "longitude" in message
@@ -304,17 +244,8 @@ async def test_an_update_with_no_fields_is_refused(client: Client, store: dict[s
 
 @pytest.fixture
 async def store_with_offer(client: Client, retailer: str, store: dict[str, Any]) -> dict[str, Any]:
-    await call(client, "register_product", gtin=GTIN, name="DeWalt 20V Cordless Drill", brand="DeWalt")
-    await call(
-        client,
-        "create_in_store_offer",
-        organization_id=retailer,
-        location_id=store["id"],
-        gtin=GTIN,
-        sku="DW-20V",
-        price_minor=9999,
-        quantity_on_hand=5,
-    )
+    await new_product(client, "DeWalt 20V Cordless Drill", gtin=GTIN, brand="DeWalt")
+    await new_offer(client, retailer, store["id"], gtin=GTIN, sku="DW-20V", price_minor=9999, quantity=5)
     return store
 
 
@@ -382,9 +313,9 @@ async def test_a_store_searched_at_its_own_coordinates_comes_back_at_zero_km(cli
 
 
 async def test_find_locations_lists_nearest_first_with_distances(client: Client, retailer: str) -> None:
-    far = await publish(client, retailer, "Three km", *north_of_origin(3))
-    near = await publish(client, retailer, "One km", *north_of_origin(1))
-    middle = await publish(client, retailer, "Two km", *north_of_origin(2))
+    far = await publish_store(client, retailer, "Three km", toward(ORIGIN, NORTH, 3))
+    near = await publish_store(client, retailer, "One km", toward(ORIGIN, NORTH, 1))
+    middle = await publish_store(client, retailer, "Two km", toward(ORIGIN, NORTH, 2))
 
     found = await nearby(client, *ORIGIN)
 
@@ -397,15 +328,15 @@ async def test_find_locations_lists_nearest_first_with_distances(client: Client,
 
 
 async def test_find_locations_respects_the_radius(client: Client, retailer: str) -> None:
-    near = await publish(client, retailer, "One km", *north_of_origin(1))
-    far = await publish(client, retailer, "Three km", *north_of_origin(3))
+    near = await publish_store(client, retailer, "One km", toward(ORIGIN, NORTH, 1))
+    far = await publish_store(client, retailer, "Three km", toward(ORIGIN, NORTH, 3))
 
     assert [s["id"] for s in await nearby(client, *ORIGIN, radius_km=2)] == [near["id"]]
     assert [s["id"] for s in await nearby(client, *ORIGIN, radius_km=4)] == [near["id"], far["id"]]
 
 
 async def test_find_locations_is_limited_to_the_nearest_stores(client: Client, retailer: str) -> None:
-    stores = [await publish(client, retailer, f"{km} km", *north_of_origin(km)) for km in (4, 1, 3, 2)]
+    stores = [await publish_store(client, retailer, f"{km} km", toward(ORIGIN, NORTH, km)) for km in (4, 1, 3, 2)]
     by_distance = [stores[1]["id"], stores[3]["id"], stores[2]["id"], stores[0]["id"]]
 
     assert [s["id"] for s in await nearby(client, *ORIGIN, limit=2)] == by_distance[:2]
@@ -415,8 +346,8 @@ async def test_find_locations_is_limited_to_the_nearest_stores(client: Client, r
 
 async def test_find_locations_lists_every_organization_unless_filtered(client: Client, retailer: str) -> None:
     other = await new_retailer(client, "Birch Books")
-    ours = await publish(client, retailer, "Alder Sellwood", *north_of_origin(1))
-    theirs = await publish(client, other, "Birch Sellwood", *north_of_origin(2))
+    ours = await publish_store(client, retailer, "Alder Sellwood", toward(ORIGIN, NORTH, 1))
+    theirs = await publish_store(client, other, "Birch Sellwood", toward(ORIGIN, NORTH, 2))
 
     everyone = await nearby(client, *ORIGIN)
     only_ours = await nearby(client, *ORIGIN, organization_id=retailer)

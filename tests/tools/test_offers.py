@@ -2,58 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from mcp import Client
 
-from localshelf.config import Settings
-from localshelf.domain.gtin import with_check_digit
-from localshelf.server.app import build_server
 from localshelf.store.db import Database
+from tests.builders import DRILL_UPC, SELLWOOD, client_at, new_offer, new_product, new_retailer, new_store
 from tests.conftest import FIXED_NOW, call, call_error, row_counts
 
 pytestmark = pytest.mark.anyio
 
-SELLWOOD = (45.4650, -122.6530)
 WOODSTOCK = (45.4790, -122.6150)
-DRILL_UPC = "036000291452"
 DRILL_GTIN14 = "00036000291452"
-
-
-def gtin(n: int) -> str:
-    """A valid UPC-A for test product number n."""
-    return with_check_digit(f"04210000{n:03d}")
 
 
 def synced_at(offer: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(offer["last_inventory_sync"])
-
-
-@asynccontextmanager
-async def client_at(database: Database, now: datetime) -> AsyncIterator[Client]:
-    """A second server on the same database whose clock reads `now`."""
-    server = build_server(Settings(database_url="sqlite://"), database=database, clock=lambda: now)
-    async with Client(server) as session:
-        yield session
-
-
-async def publish(client: Client, organization_id: str, name: str, at: tuple[float, float]) -> str:
-    location = await call(
-        client,
-        "publish_location",
-        organization_id=organization_id,
-        name=name,
-        address_line1="1 SE Main St",
-        city="Portland",
-        country="US",
-        latitude=at[0],
-        longitude=at[1],
-    )
-    return str(location["id"])
 
 
 class Shop:
@@ -65,7 +31,8 @@ class Shop:
         self.woodstock = woodstock
         self.product_id = product_id
 
-    async def offer(self, client: Client, **fields: Any) -> dict[str, Any]:
+    def arguments(self, **fields: Any) -> dict[str, Any]:
+        """create_in_store_offer arguments: the drill at Sellwood, changed by `fields`; a None drops an argument."""
         arguments: dict[str, Any] = {
             "organization_id": self.organization_id,
             "location_id": self.sellwood,
@@ -76,16 +43,23 @@ class Shop:
         arguments.update(fields)
         if "gtin" not in arguments:
             arguments.setdefault("product_id", self.product_id)
-        return await call(client, "create_in_store_offer", **arguments)
+        return {key: value for key, value in arguments.items() if value is not None}
+
+    async def offer(self, client: Client, **fields: Any) -> dict[str, Any]:
+        return await call(client, "create_in_store_offer", **self.arguments(**fields))
+
+    async def refused(self, client: Client, **fields: Any) -> tuple[str, str]:
+        """create_in_store_offer with these arguments must fail: its (code, message)."""
+        return await call_error(client, "create_in_store_offer", **self.arguments(**fields))
 
 
 @pytest.fixture
 async def shop(client: Client) -> Shop:
-    org = await call(client, "create_organization", name="Alder Street Hardware")
-    sellwood = await publish(client, org["id"], "Alder Sellwood", SELLWOOD)
-    woodstock = await publish(client, org["id"], "Alder Woodstock", WOODSTOCK)
-    drill = await call(client, "register_product", gtin=DRILL_UPC, name="DeWalt 20V Cordless Drill", brand="DeWalt")
-    return Shop(org["id"], sellwood, woodstock, drill["id"])
+    org = await new_retailer(client)
+    sellwood = await new_store(client, org, "Alder Sellwood", SELLWOOD)
+    woodstock = await new_store(client, org, "Alder Woodstock", WOODSTOCK)
+    drill = await new_product(client, "DeWalt 20V Cordless Drill", gtin=DRILL_UPC, brand="DeWalt")
+    return Shop(org, sellwood, woodstock, drill["id"])
 
 
 # --- create ----------------------------------------------------------------------------------------------------
@@ -125,16 +99,7 @@ async def test_an_offer_for_an_unregistered_gtin_is_not_found_and_says_to_regist
 ) -> None:
     before = row_counts(database)
 
-    code, message = await call_error(
-        client,
-        "create_in_store_offer",
-        organization_id=shop.organization_id,
-        location_id=shop.sellwood,
-        gtin="4006381333931",
-        sku="PEN",
-        price_minor=199,
-        quantity_on_hand=3,
-    )
+    code, message = await shop.refused(client, gtin="4006381333931", sku="PEN", price_minor=199, quantity_on_hand=3)
 
     assert code == "not_found"
     assert "register_product" in message
@@ -142,15 +107,7 @@ async def test_an_offer_for_an_unregistered_gtin_is_not_found_and_says_to_regist
 
 
 async def test_an_offer_needs_a_product_id_or_a_gtin(client: Client, shop: Shop) -> None:
-    code, message = await call_error(
-        client,
-        "create_in_store_offer",
-        organization_id=shop.organization_id,
-        location_id=shop.sellwood,
-        sku="DW-20V",
-        price_minor=9999,
-        quantity_on_hand=5,
-    )
+    code, message = await shop.refused(client, product_id=None)  # and no gtin either
 
     assert code == "invalid_argument"
     assert "exactly one of product_id or gtin" in message
@@ -159,19 +116,10 @@ async def test_an_offer_needs_a_product_id_or_a_gtin(client: Client, shop: Shop)
 async def test_a_retailer_cannot_offer_at_another_retailers_store(
     client: Client, shop: Shop, database: Database
 ) -> None:
-    other = await call(client, "create_organization", name="Birch Books")
+    other = await new_retailer(client, "Birch Books")
     before = row_counts(database)
 
-    code, _ = await call_error(
-        client,
-        "create_in_store_offer",
-        organization_id=other["id"],
-        location_id=shop.sellwood,
-        product_id=shop.product_id,
-        sku="DW-20V",
-        price_minor=9999,
-        quantity_on_hand=5,
-    )
+    code, _ = await shop.refused(client, organization_id=other, product_id=shop.product_id)
 
     assert code == "not_found"
     assert row_counts(database) == before
@@ -235,16 +183,7 @@ async def test_a_second_offer_for_the_same_product_store_and_sku_is_a_duplicate(
     first = await shop.offer(client, sku="DW-20V")
     before = row_counts(database)
 
-    code, message = await call_error(
-        client,
-        "create_in_store_offer",
-        organization_id=shop.organization_id,
-        location_id=shop.sellwood,
-        gtin="0036000291452",
-        sku="DW-20V",
-        price_minor=100,
-        quantity_on_hand=1,
-    )
+    code, message = await shop.refused(client, gtin="0036000291452", sku="DW-20V", price_minor=100, quantity_on_hand=1)
 
     assert code == "duplicate_offer"
     assert first["id"] in message
@@ -340,7 +279,7 @@ async def test_an_offer_update_with_nothing_to_change_is_refused(client: Client,
 async def make_offers(client: Client, shop: Shop, count: int, **fields: Any) -> list[dict[str, Any]]:
     offers = []
     for n in range(count):
-        product = await call(client, "register_product", gtin=gtin(n), name=f"Item {n}")
+        product = await new_product(client, f"Item {n}")
         offers.append(await shop.offer(client, product_id=product["id"], sku=f"SKU-{n}", **fields))
     return offers
 
@@ -444,18 +383,9 @@ async def test_location_and_status_filters_combine_and_paginate(client: Client, 
 
 async def test_offers_of_other_organizations_are_not_listed(client: Client, shop: Shop) -> None:
     ours = await shop.offer(client)
-    other = await call(client, "create_organization", name="Birch Books")
-    their_store = await publish(client, other["id"], "Birch Sellwood", SELLWOOD)
-    await call(
-        client,
-        "create_in_store_offer",
-        organization_id=other["id"],
-        location_id=their_store,
-        product_id=shop.product_id,
-        sku="B-1",
-        price_minor=100,
-        quantity_on_hand=1,
-    )
+    other = await new_retailer(client, "Birch Books")
+    their_store = await new_store(client, other, "Birch Sellwood", SELLWOOD)
+    await new_offer(client, other, their_store, product_id=shop.product_id, sku="B-1", price_minor=100, quantity=1)
 
     page = await call(client, "list_in_store_offers", organization_id=shop.organization_id)
 
@@ -464,8 +394,8 @@ async def test_offers_of_other_organizations_are_not_listed(client: Client, shop
 
 
 async def test_listing_by_another_organizations_location_is_not_found(client: Client, shop: Shop) -> None:
-    other = await call(client, "create_organization", name="Birch Books")
-    their_store = await publish(client, other["id"], "Birch Sellwood", SELLWOOD)
+    other = await new_retailer(client, "Birch Books")
+    their_store = await new_store(client, other, "Birch Sellwood", SELLWOOD)
 
     code, message = await call_error(
         client, "list_in_store_offers", organization_id=shop.organization_id, location_id=their_store

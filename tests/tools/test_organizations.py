@@ -9,27 +9,13 @@ import pytest
 from mcp import Client
 
 from localshelf.store.db import Database
+from tests.builders import SELLWOOD, new_store, store_fields
 from tests.conftest import call, call_error, row_counts
 
 pytestmark = pytest.mark.anyio
 
 PUBLIC_ID = re.compile(r"^org_[0-9a-hjkmnp-tv-z]{12}$")
-SELLWOOD = (45.4650, -122.6530)
-
-
-async def publish_store(client: Client, organization_id: str, name: str, latitude: float = SELLWOOD[0]) -> str:
-    location = await call(
-        client,
-        "publish_location",
-        organization_id=organization_id,
-        name=name,
-        address_line1="1 SE Main St",
-        city="Portland",
-        country="US",
-        latitude=latitude,
-        longitude=SELLWOOD[1],
-    )
-    return str(location["id"])
+NORTH_OF_SELLWOOD = (45.4790, SELLWOOD[1])
 
 
 async def counts(client: Client, organization_id: str) -> tuple[int, int]:
@@ -78,8 +64,8 @@ async def test_organization_ids_are_org_and_twelve_random_characters_not_a_seque
 
 async def test_get_organization_counts_locations_and_follows_unpublish_and_republish(client: Client) -> None:
     org = await call(client, "create_organization", name="Alder Street Hardware")
-    first = await publish_store(client, org["id"], "Alder Sellwood")
-    await publish_store(client, org["id"], "Alder Woodstock", latitude=45.4790)
+    first = await new_store(client, org["id"], "Alder Sellwood", SELLWOOD)
+    await new_store(client, org["id"], "Alder Woodstock", NORTH_OF_SELLWOOD)
     assert await counts(client, org["id"]) == (2, 2)
 
     await call(client, "unpublish_location", location_id=first)
@@ -92,9 +78,9 @@ async def test_get_organization_counts_locations_and_follows_unpublish_and_repub
 async def test_location_counts_are_per_organization(client: Client) -> None:
     alder = await call(client, "create_organization", name="Alder Street Hardware")
     birch = await call(client, "create_organization", name="Birch Books")
-    await publish_store(client, alder["id"], "Alder Sellwood")
-    await publish_store(client, alder["id"], "Alder Woodstock", latitude=45.4790)
-    await publish_store(client, birch["id"], "Birch Sellwood")
+    await new_store(client, alder["id"], "Alder Sellwood", SELLWOOD)
+    await new_store(client, alder["id"], "Alder Woodstock", NORTH_OF_SELLWOOD)
+    await new_store(client, birch["id"], "Birch Sellwood", SELLWOOD)
 
     assert await counts(client, alder["id"]) == (2, 2)
     assert await counts(client, birch["id"]) == (1, 1)
@@ -105,15 +91,7 @@ async def test_a_brand_cannot_publish_a_store_location(client: Client, database:
     before = row_counts(database)
 
     code, message = await call_error(
-        client,
-        "publish_location",
-        organization_id=brand["id"],
-        name="DeWalt Outlet",
-        address_line1="1 SE Main St",
-        city="Portland",
-        country="US",
-        latitude=SELLWOOD[0],
-        longitude=SELLWOOD[1],
+        client, "publish_location", organization_id=brand["id"], **store_fields("DeWalt Outlet", SELLWOOD)
     )
 
     assert code == "wrong_organization_kind"

@@ -6,89 +6,20 @@ distances with geographiclib, independently of the server's own distance code.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from geographiclib.geodesic import Geodesic
 from mcp import Client
 
-from localshelf.config import Settings
 from localshelf.domain import ranking
-from localshelf.domain.gtin import with_check_digit
-from localshelf.server.app import build_server
 from localshelf.store.db import Database
+from tests.builders import EAST, NORTH, SOUTH, WEST, client_at, new_offer, new_product, new_retailer, new_store, toward
 from tests.conftest import FIXED_NOW, call
 
 pytestmark = pytest.mark.anyio
 
 ORIGIN = (45.5200, -122.6800)  # the shopper, downtown Portland
-NORTH, EAST, SOUTH, WEST = 0.0, 90.0, 180.0, 270.0
-_gtin_numbers = itertools.count(1)
-
-
-def toward(bearing: float, km: float) -> tuple[float, float]:
-    """The point `km` from ORIGIN along `bearing` (degrees clockwise from north), on WGS84."""
-    line = Geodesic.WGS84.Direct(ORIGIN[0], ORIGIN[1], bearing, km * 1000)
-    return line["lat2"], line["lon2"]
-
-
-@asynccontextmanager
-async def client_at(database: Database, when: datetime) -> AsyncIterator[Client]:
-    """Another MCP session over the same database whose server clock reads `when`."""
-    server = build_server(Settings(database_url="sqlite://"), database=database, clock=lambda: when)
-    async with Client(server) as session:
-        yield session
-
-
-async def new_retailer(client: Client, name: str = "Alder Street Hardware") -> str:
-    return str((await call(client, "create_organization", name=name))["id"])
-
-
-async def new_store(client: Client, organization_id: str, name: str, at: tuple[float, float], **fields: Any) -> str:
-    fields.setdefault("address_line1", "1 SW Main St")
-    location = await call(
-        client,
-        "publish_location",
-        organization_id=organization_id,
-        name=name,
-        city="Portland",
-        country="US",
-        latitude=at[0],
-        longitude=at[1],
-        **fields,
-    )
-    return str(location["id"])
-
-
-async def new_product(client: Client, name: str, **fields: Any) -> dict[str, Any]:
-    gtin = with_check_digit(f"{7_000_000_000 + next(_gtin_numbers):011d}")
-    return await call(client, "register_product", gtin=gtin, name=name, **fields)
-
-
-async def stock(
-    client: Client,
-    organization_id: str,
-    location_id: str,
-    product: dict[str, Any],
-    quantity: int = 10,
-    sku: str = "SKU-1",
-    **fields: Any,
-) -> dict[str, Any]:
-    fields.setdefault("price_minor", 1999)
-    return await call(
-        client,
-        "create_in_store_offer",
-        organization_id=organization_id,
-        location_id=location_id,
-        product_id=product["id"],
-        sku=sku,
-        quantity_on_hand=quantity,
-        **fields,
-    )
 
 
 async def search(client: Client, query: str, at: tuple[float, float] = ORIGIN, **options: Any) -> dict[str, Any]:
@@ -111,7 +42,7 @@ async def retailer(client: Client) -> str:
 @pytest.fixture
 async def store(client: Client, retailer: str) -> str:
     """One store 1 km north of the shopper."""
-    return await new_store(client, retailer, "Alder Pearl District", toward(NORTH, 1.0))
+    return await new_store(client, retailer, "Alder Pearl District", toward(ORIGIN, NORTH, 1.0))
 
 
 # --- what a result says --------------------------------------------------------------------------------------
@@ -122,14 +53,14 @@ async def test_a_result_carries_the_product_the_store_and_the_offer(client: Clie
         client,
         retailer,
         "Alder Pearl District",
-        toward(NORTH, 1.0),
+        toward(ORIGIN, NORTH, 1.0),
         address_line1="1120 NW Couch St",
         region="OR",
         postal_code="97209",
         phone="+15035550123",
     )
     drill = await new_product(client, "DeWalt 20V Cordless Drill", brand="DeWalt", category="Tools > Power Tools")
-    offer = await stock(client, retailer, location_id, drill, quantity=7, price_minor=12999)
+    offer = await new_offer(client, retailer, location_id, drill, quantity=7, price_minor=12999)
 
     found = await search(client, "cordless drill")
 
@@ -160,8 +91,8 @@ async def test_a_result_carries_the_product_the_store_and_the_offer(client: Clie
             "postal_code": "97209",
             "country": "US",
         },
-        "latitude": pytest.approx(toward(NORTH, 1.0)[0]),
-        "longitude": pytest.approx(toward(NORTH, 1.0)[1]),
+        "latitude": pytest.approx(toward(ORIGIN, NORTH, 1.0)[0]),
+        "longitude": pytest.approx(toward(ORIGIN, NORTH, 1.0)[1]),
         "phone": "+15035550123",
     }
     assert hit["price"] == {"amount_minor": 12999, "currency": "USD", "amount": "129.99"}
@@ -174,8 +105,8 @@ async def test_a_result_carries_the_product_the_store_and_the_offer(client: Clie
 async def test_results_are_ranked_one_to_n_best_score_first(client: Client, retailer: str) -> None:
     drill = await new_product(client, "Ryobi Cordless Drill")
     for km in (2.5, 0.5, 4.0, 1.5):
-        location_id = await new_store(client, retailer, f"Alder {km} km", toward(EAST, km))
-        await stock(client, retailer, location_id, drill)
+        location_id = await new_store(client, retailer, f"Alder {km} km", toward(ORIGIN, EAST, km))
+        await new_offer(client, retailer, location_id, drill)
 
     found = await search(client, "drill")
 
@@ -193,8 +124,8 @@ async def test_a_product_named_for_the_query_outranks_one_that_only_matches_by_c
 ) -> None:
     kit = await new_product(client, "Ryobi ONE+ 18V Kit", category="Power Tools > Cordless Drills")
     drill = await new_product(client, "Ryobi Cordless Drill", category="Power Tools")
-    by_category = await stock(client, retailer, store, kit)
-    by_name = await stock(client, retailer, store, drill)
+    by_category = await new_offer(client, retailer, store, kit)
+    by_name = await new_offer(client, retailer, store, drill)
 
     found = await search(client, "cordless drill")
 
@@ -208,7 +139,7 @@ async def test_a_product_named_for_the_query_outranks_one_that_only_matches_by_c
 
 async def test_every_query_word_must_match(client: Client, retailer: str, store: str) -> None:
     for name in ("Makita Cordless Drill", "Estwing Claw Hammer", "Makita Cordless Impact Hammer"):
-        await stock(client, retailer, store, await new_product(client, name))
+        await new_offer(client, retailer, store, await new_product(client, name))
 
     assert product_names(await search(client, "cordless hammer")) == ["Makita Cordless Impact Hammer"]
     assert sorted(product_names(await search(client, "makita cordless"))) == [
@@ -219,7 +150,7 @@ async def test_every_query_word_must_match(client: Client, retailer: str, store:
 
 
 async def test_a_word_prefix_finds_the_whole_word(client: Client, retailer: str, store: str) -> None:
-    await stock(client, retailer, store, await new_product(client, "DeWalt 20V Cordless Drill"))
+    await new_offer(client, retailer, store, await new_product(client, "DeWalt 20V Cordless Drill"))
 
     found = await search(client, "dril")
 
@@ -230,9 +161,9 @@ async def test_a_word_prefix_finds_the_whole_word(client: Client, retailer: str,
 
 
 async def test_plural_and_singular_words_find_each_other(client: Client, retailer: str, store: str) -> None:
-    await stock(client, retailer, store, await new_product(client, "Energizer AA Battery"))
-    await stock(client, retailer, store, await new_product(client, "Duracell AAA Batteries 4 Pack"))
-    await stock(client, retailer, store, await new_product(client, "Ryobi Cordless Drill"))
+    await new_offer(client, retailer, store, await new_product(client, "Energizer AA Battery"))
+    await new_offer(client, retailer, store, await new_product(client, "Duracell AAA Batteries 4 Pack"))
+    await new_offer(client, retailer, store, await new_product(client, "Ryobi Cordless Drill"))
 
     for query in ("batteries", "battery", "Batteries"):
         found = await search(client, query)
@@ -241,8 +172,8 @@ async def test_plural_and_singular_words_find_each_other(client: Client, retaile
 
 
 async def test_case_and_accents_do_not_matter(client: Client, retailer: str, store: str) -> None:
-    await stock(client, retailer, store, await new_product(client, "Cafe Bustelo Espresso"))
-    await stock(client, retailer, store, await new_product(client, "Crème Brûlée Torch"))
+    await new_offer(client, retailer, store, await new_product(client, "Cafe Bustelo Espresso"))
+    await new_offer(client, retailer, store, await new_product(client, "Crème Brûlée Torch"))
 
     assert product_names(await search(client, "CAFÉ")) == ["Cafe Bustelo Espresso"]
     assert product_names(await search(client, "creme BRULEE")) == ["Crème Brûlée Torch"]
@@ -253,8 +184,10 @@ async def test_case_and_accents_do_not_matter(client: Client, retailer: str, sto
 
 async def test_the_nearer_store_ranks_first_for_the_same_product(client: Client, retailer: str) -> None:
     drill = await new_product(client, "Ryobi Cordless Drill")
-    far = await stock(client, retailer, await new_store(client, retailer, "Alder Far", toward(NORTH, 3.0)), drill)
-    near = await stock(client, retailer, await new_store(client, retailer, "Alder Near", toward(SOUTH, 1.0)), drill)
+    far_store = await new_store(client, retailer, "Alder Far", toward(ORIGIN, NORTH, 3.0))
+    far = await new_offer(client, retailer, far_store, drill)
+    near_store = await new_store(client, retailer, "Alder Near", toward(ORIGIN, SOUTH, 1.0))
+    near = await new_offer(client, retailer, near_store, drill)
 
     found = await search(client, "cordless drill")
 
@@ -266,9 +199,9 @@ async def test_a_store_outside_the_radius_never_appears(client: Client, retailer
     drill = await new_product(client, "Ryobi Cordless Drill")
     names: dict[str, str] = {}
     for name, bearing, km in (("inside", NORTH, 4.99), ("just outside", SOUTH, 5.01), ("far away", EAST, 20.0)):
-        location_id = await new_store(client, retailer, name, toward(bearing, km))
+        location_id = await new_store(client, retailer, name, toward(ORIGIN, bearing, km))
         names[location_id] = name
-        await stock(client, retailer, location_id, drill)
+        await new_offer(client, retailer, location_id, drill)
 
     def stores(found: dict[str, Any]) -> list[str]:
         return [names[hit["store"]["location_id"]] for hit in found["results"]]
@@ -280,7 +213,7 @@ async def test_a_store_outside_the_radius_never_appears(client: Client, retailer
 
 async def test_a_store_at_the_shoppers_exact_position_is_zero_km_away(client: Client, retailer: str) -> None:
     location_id = await new_store(client, retailer, "Alder Downtown", ORIGIN)
-    await stock(client, retailer, location_id, await new_product(client, "Ryobi Cordless Drill"))
+    await new_offer(client, retailer, location_id, await new_product(client, "Ryobi Cordless Drill"))
 
     [hit] = (await search(client, "cordless drill"))["results"]
 
@@ -295,8 +228,8 @@ async def test_by_default_only_offers_with_stock_are_found(client: Client, retai
     drill = await new_product(client, "Ryobi Cordless Drill")
     statuses = {}
     for km, quantity, status in ((0.5, 0, "out_of_stock"), (0.7, 0, "discontinued"), (1.0, 12, None), (1.5, 2, None)):
-        location_id = await new_store(client, retailer, f"Alder {km} km", toward(NORTH, km))
-        offer = await stock(client, retailer, location_id, drill, quantity=quantity, status=status)
+        location_id = await new_store(client, retailer, f"Alder {km} km", toward(ORIGIN, NORTH, km))
+        offer = await new_offer(client, retailer, location_id, drill, quantity=quantity, status=status)
         statuses[offer["id"]] = offer["status"]
 
     found = await search(client, "drill")
@@ -308,10 +241,10 @@ async def test_by_default_only_offers_with_stock_are_found(client: Client, retai
 
 async def test_out_of_stock_offers_are_listed_when_in_stock_only_is_false(client: Client, retailer: str) -> None:
     drill = await new_product(client, "Ryobi Cordless Drill")
-    sold_out_store = await new_store(client, retailer, "Alder Sold Out", toward(NORTH, 0.5))
-    stocked_store = await new_store(client, retailer, "Alder Stocked", toward(SOUTH, 1.0))
-    sold_out = await stock(client, retailer, sold_out_store, drill, quantity=0)
-    stocked = await stock(client, retailer, stocked_store, drill, quantity=12)
+    sold_out_store = await new_store(client, retailer, "Alder Sold Out", toward(ORIGIN, NORTH, 0.5))
+    stocked_store = await new_store(client, retailer, "Alder Stocked", toward(ORIGIN, SOUTH, 1.0))
+    sold_out = await new_offer(client, retailer, sold_out_store, drill, quantity=0)
+    stocked = await new_offer(client, retailer, stocked_store, drill, quantity=12)
 
     assert offer_ids(await search(client, "drill")) == [stocked["id"]]
     found = await search(client, "drill", in_stock_only=False)
@@ -326,10 +259,10 @@ async def test_out_of_stock_offers_are_listed_when_in_stock_only_is_false(client
 
 async def test_low_stock_ranks_below_in_stock_other_things_equal(client: Client, retailer: str) -> None:
     drill = await new_product(client, "Ryobi Cordless Drill")
-    east = await new_store(client, retailer, "Alder Hawthorne", toward(EAST, 2.0))
-    west = await new_store(client, retailer, "Alder Goose Hollow", toward(WEST, 2.0))
-    low = await stock(client, retailer, east, drill, quantity=2)
-    plenty = await stock(client, retailer, west, drill, quantity=40)
+    east = await new_store(client, retailer, "Alder Hawthorne", toward(ORIGIN, EAST, 2.0))
+    west = await new_store(client, retailer, "Alder Goose Hollow", toward(ORIGIN, WEST, 2.0))
+    low = await new_offer(client, retailer, east, drill, quantity=2)
+    plenty = await new_offer(client, retailer, west, drill, quantity=40)
 
     found = await search(client, "cordless drill")
 
@@ -346,12 +279,12 @@ async def test_low_stock_ranks_below_in_stock_other_things_equal(client: Client,
 
 async def test_stale_inventory_ranks_lower(client: Client, database: Database, retailer: str) -> None:
     drill = await new_product(client, "Ryobi Cordless Drill")
-    east = await new_store(client, retailer, "Alder Hawthorne", toward(EAST, 1.5))
-    west = await new_store(client, retailer, "Alder Goose Hollow", toward(WEST, 1.5))
+    east = await new_store(client, retailer, "Alder Hawthorne", toward(ORIGIN, EAST, 1.5))
+    west = await new_store(client, retailer, "Alder Goose Hollow", toward(ORIGIN, WEST, 1.5))
     synced_yesterday = FIXED_NOW - timedelta(hours=30)
     async with client_at(database, synced_yesterday) as yesterday:
-        stale = await stock(yesterday, retailer, east, drill)
-    fresh = await stock(client, retailer, west, drill)
+        stale = await new_offer(yesterday, retailer, east, drill)
+    fresh = await new_offer(client, retailer, west, drill)
 
     found = await search(client, "cordless drill")
 
@@ -372,7 +305,7 @@ async def test_inventory_synced_a_few_hours_ago_is_reported_as_likely(
 ) -> None:
     drill = await new_product(client, "Ryobi Cordless Drill")
     async with client_at(database, FIXED_NOW - timedelta(hours=5)) as this_morning:
-        await stock(this_morning, retailer, store, drill)
+        await new_offer(this_morning, retailer, store, drill)
 
     [hit] = (await search(client, "drill"))["results"]
 
@@ -384,8 +317,8 @@ async def test_inventory_synced_a_few_hours_ago_is_reported_as_likely(
 
 
 async def test_the_score_follows_the_documented_formula(client: Client, retailer: str) -> None:
-    location_id = await new_store(client, retailer, "Alder Sellwood", toward(NORTH, 2.0))
-    await stock(client, retailer, location_id, await new_product(client, "Ryobi Cordless Drill"))
+    location_id = await new_store(client, retailer, "Alder Sellwood", toward(ORIGIN, NORTH, 2.0))
+    await new_offer(client, retailer, location_id, await new_product(client, "Ryobi Cordless Drill"))
 
     [hit] = (await search(client, "cordless drill", radius_km=5))["results"]
 
@@ -403,10 +336,10 @@ async def test_the_score_follows_the_documented_formula(client: Client, retailer
 async def test_the_score_blends_field_weights_low_stock_and_likely_freshness(
     client: Client, database: Database, retailer: str
 ) -> None:
-    location_id = await new_store(client, retailer, "Alder Sellwood", toward(SOUTH, 1.5))
+    location_id = await new_store(client, retailer, "Alder Sellwood", toward(ORIGIN, SOUTH, 1.5))
     drill = await new_product(client, "Cordless Drill 1/2 in", brand="DeWalt", category="Power Tools")
     async with client_at(database, FIXED_NOW - timedelta(hours=5)) as this_morning:
-        await stock(this_morning, retailer, location_id, drill, quantity=2)
+        await new_offer(this_morning, retailer, location_id, drill, quantity=2)
 
     [hit] = (await search(client, "dewalt drill tools", radius_km=3))["results"]
 
@@ -426,8 +359,8 @@ async def test_the_score_blends_field_weights_low_stock_and_likely_freshness(
 
 
 async def test_misspelled_words_are_corrected_and_reported(client: Client, retailer: str, store: str) -> None:
-    await stock(client, retailer, store, await new_product(client, "DeWalt 20V Cordless Drill"))
-    await stock(client, retailer, store, await new_product(client, "Estwing Claw Hammer"))
+    await new_offer(client, retailer, store, await new_product(client, "DeWalt 20V Cordless Drill"))
+    await new_offer(client, retailer, store, await new_product(client, "Estwing Claw Hammer"))
 
     found = await search(client, "cordlss drrill")
 
@@ -442,7 +375,7 @@ async def test_misspelled_words_are_corrected_and_reported(client: Client, retai
 async def test_a_misspelling_next_to_a_correct_word_only_corrects_the_misspelling(
     client: Client, retailer: str, store: str
 ) -> None:
-    await stock(client, retailer, store, await new_product(client, "Estwing Claw Hammer"))
+    await new_offer(client, retailer, store, await new_product(client, "Estwing Claw Hammer"))
 
     found = await search(client, "claw hamer")
 
@@ -453,7 +386,7 @@ async def test_a_misspelling_next_to_a_correct_word_only_corrects_the_misspellin
 async def test_a_word_with_no_close_match_finds_nothing_without_an_error(
     client: Client, retailer: str, store: str
 ) -> None:
-    await stock(client, retailer, store, await new_product(client, "DeWalt 20V Cordless Drill"))
+    await new_offer(client, retailer, store, await new_product(client, "DeWalt 20V Cordless Drill"))
 
     nothing = await search(client, "xylophone")
     also_nothing = await search(client, "cordless xylophone")
@@ -464,8 +397,8 @@ async def test_a_word_with_no_close_match_finds_nothing_without_an_error(
 
 
 async def test_stop_words_are_ignored(client: Client, retailer: str, store: str) -> None:
-    await stock(client, retailer, store, await new_product(client, "Energizer AA Battery"))
-    await stock(client, retailer, store, await new_product(client, "Ryobi Cordless Drill"))
+    await new_offer(client, retailer, store, await new_product(client, "Energizer AA Battery"))
+    await new_offer(client, retailer, store, await new_product(client, "Ryobi Cordless Drill"))
 
     plain = await search(client, "batteries")
     chatty = await search(client, "batteries near me")
@@ -476,8 +409,8 @@ async def test_stop_words_are_ignored(client: Client, retailer: str, store: str)
 
 
 async def test_a_dropped_letter_in_a_short_word_is_corrected(client: Client, retailer: str, store: str) -> None:
-    await stock(client, retailer, store, await new_product(client, "DeWalt 20V Cordless Drill"))
-    await stock(client, retailer, store, await new_product(client, "Craftsman Adjustable Wrench"))
+    await new_offer(client, retailer, store, await new_product(client, "DeWalt 20V Cordless Drill"))
+    await new_offer(client, retailer, store, await new_product(client, "Craftsman Adjustable Wrench"))
 
     drill = await search(client, "cordles drll")
     wrench = await search(client, "wrnch")
@@ -488,7 +421,7 @@ async def test_a_dropped_letter_in_a_short_word_is_corrected(client: Client, ret
 
 
 async def test_a_whole_sentence_searches_only_its_product_words(client: Client, retailer: str, store: str) -> None:
-    await stock(client, retailer, store, await new_product(client, "Energizer AA Battery"))
+    await new_offer(client, retailer, store, await new_product(client, "Energizer AA Battery"))
 
     found = await search(client, "where can i buy some of the batteries near me")
 
@@ -498,7 +431,7 @@ async def test_a_whole_sentence_searches_only_its_product_words(client: Client, 
 
 async def test_discontinued_offers_never_show_in_search(client: Client, retailer: str, store: str) -> None:
     drill = await new_product(client, "Ryobi Cordless Drill")
-    await stock(client, retailer, store, drill, quantity=0, status="discontinued")
+    await new_offer(client, retailer, store, drill, quantity=0, status="discontinued")
 
     assert (await search(client, "drill", in_stock_only=False))["results"] == []
 
@@ -508,10 +441,10 @@ async def test_discontinued_offers_never_show_in_search(client: Client, retailer
 
 async def test_an_unpublished_store_never_appears(client: Client, retailer: str) -> None:
     drill = await new_product(client, "Ryobi Cordless Drill")
-    open_store = await new_store(client, retailer, "Alder Open", toward(NORTH, 2.0))
-    hidden_store = await new_store(client, retailer, "Alder Hidden", toward(SOUTH, 0.5))
-    shown = await stock(client, retailer, open_store, drill)
-    await stock(client, retailer, hidden_store, drill)
+    open_store = await new_store(client, retailer, "Alder Open", toward(ORIGIN, NORTH, 2.0))
+    hidden_store = await new_store(client, retailer, "Alder Hidden", toward(ORIGIN, SOUTH, 0.5))
+    shown = await new_offer(client, retailer, open_store, drill)
+    await new_offer(client, retailer, hidden_store, drill)
 
     await call(client, "unpublish_location", location_id=hidden_store)
 
@@ -522,7 +455,8 @@ async def test_an_unpublished_store_never_appears(client: Client, retailer: str)
 async def test_limit_caps_the_results_at_the_best_ones(client: Client, retailer: str) -> None:
     drill = await new_product(client, "Ryobi Cordless Drill")
     for km in (0.5, 1.0, 1.5, 2.0, 2.5):
-        await stock(client, retailer, await new_store(client, retailer, f"Alder {km} km", toward(WEST, km)), drill)
+        location_id = await new_store(client, retailer, f"Alder {km} km", toward(ORIGIN, WEST, km))
+        await new_offer(client, retailer, location_id, drill)
 
     everything = await search(client, "drill")
     top_three = await search(client, "drill", limit=3)
@@ -536,9 +470,9 @@ async def test_limit_caps_the_results_at_the_best_ones(client: Client, retailer:
 async def test_the_same_search_twice_gives_the_same_list(client: Client, retailer: str, store: str) -> None:
     drill = await new_product(client, "Ryobi Cordless Drill")
     # Three offers that tie on every ranking input: same product, same store.
-    tied = [await stock(client, retailer, store, drill, sku=f"RY-{n}") for n in range(3)]
-    other = await new_store(client, retailer, "Alder Hawthorne", toward(EAST, 1.0))
-    await stock(client, retailer, other, drill)
+    tied = [await new_offer(client, retailer, store, drill, sku=f"RY-{n}") for n in range(3)]
+    other = await new_store(client, retailer, "Alder Hawthorne", toward(ORIGIN, EAST, 1.0))
+    await new_offer(client, retailer, other, drill)
 
     first = await search(client, "drill")
     second = await search(client, "drill")
@@ -552,8 +486,8 @@ async def test_the_same_search_twice_gives_the_same_list(client: Client, retaile
 
 
 async def test_quotes_and_sql_characters_in_a_query_are_plain_text(client: Client, retailer: str, store: str) -> None:
-    await stock(client, retailer, store, await new_product(client, 'Jack\'s "Best" 100% Oil'))
-    await stock(client, retailer, store, await new_product(client, "Best Motor Oil"))
+    await new_offer(client, retailer, store, await new_product(client, 'Jack\'s "Best" 100% Oil'))
+    await new_offer(client, retailer, store, await new_product(client, "Best Motor Oil"))
 
     found = await search(client, 'jack\'s "best" 100%')
 
@@ -561,8 +495,8 @@ async def test_quotes_and_sql_characters_in_a_query_are_plain_text(client: Clien
 
 
 async def test_sql_and_full_text_syntax_in_a_query_is_only_text(client: Client, retailer: str, store: str) -> None:
-    await stock(client, retailer, store, await new_product(client, "Best Motor Oil"))
-    await stock(client, retailer, store, await new_product(client, "Ryobi Cordless Drill"))
+    await new_offer(client, retailer, store, await new_product(client, "Best Motor Oil"))
+    await new_offer(client, retailer, store, await new_product(client, "Ryobi Cordless Drill"))
     expected_by_query = {
         "oil'; DROP TABLE products; --": [],
         "oil' OR '1'='1": [],

@@ -3,37 +3,18 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
+from tests.builders import SELLWOOD, new_product, new_retailer, new_store, onboard
 from tests.conftest import call, call_error, row_counts
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_a_retailer_with_one_store_and_offer_is_found_by_search(client: Client) -> None:
-    org = await call(client, "create_organization", name="Alder Hardware")
-    loc = await call(
-        client,
-        "publish_location",
-        organization_id=org["id"],
-        name="Alder Sellwood",
-        address_line1="1 SE Main",
-        city="Portland",
-        country="US",
-        latitude=45.4650,
-        longitude=-122.6530,
+    shop = await onboard(client)
+    found = await call(
+        client, "search_local_products", query="cordless drill", latitude=SELLWOOD[0], longitude=SELLWOOD[1]
     )
-    await call(client, "register_product", gtin="036000291452", name="DeWalt 20V Cordless Drill", brand="DeWalt")
-    await call(
-        client,
-        "create_in_store_offer",
-        organization_id=org["id"],
-        location_id=loc["id"],
-        gtin="036000291452",
-        sku="A1",
-        price_minor=9999,
-        quantity_on_hand=5,
-    )
-    found = await call(client, "search_local_products", query="cordless drill", latitude=45.4650, longitude=-122.6530)
-    assert [hit["store"]["location_id"] for hit in found["results"]] == [loc["id"]]
+    assert [hit["store"]["location_id"] for hit in found["results"]] == [shop.loc]
     assert found["results"][0]["store"]["distance_km"] == 0.0
 
 
@@ -52,21 +33,11 @@ async def test_a_misspelt_argument_is_refused_rather_than_ignored(client: Client
 
 
 async def test_a_boolean_is_not_a_price_or_a_quantity(client: Client, database) -> None:  # type: ignore[no-untyped-def]
-    org = await call(client, "create_organization", name="Bool Test")
-    loc = await call(
-        client,
-        "publish_location",
-        organization_id=org["id"],
-        name="Bool Store",
-        address_line1="1 Main St",
-        city="Portland",
-        country="US",
-        latitude=45.5,
-        longitude=-122.6,
-    )
-    await call(client, "register_product", gtin="036000291452", name="Thing")
+    org = await new_retailer(client, "Bool Test")
+    loc = await new_store(client, org, "Bool Store", (45.5, -122.6))
+    await new_product(client, "Thing", gtin="036000291452")
     before = row_counts(database)
-    common = {"organization_id": org["id"], "location_id": loc["id"], "gtin": "036000291452", "sku": "S"}
+    common = {"organization_id": org, "location_id": loc, "gtin": "036000291452", "sku": "S"}
     assert (await call_error(client, "create_in_store_offer", **common, price_minor=True, quantity_on_hand=1))[
         0
     ] == "invalid_price"
@@ -77,21 +48,8 @@ async def test_a_boolean_is_not_a_price_or_a_quantity(client: Client, database) 
 
 
 async def test_moving_a_store_needs_both_coordinates(client: Client) -> None:
-    org = await call(client, "create_organization", name="Move Test")
-    loc = await call(
-        client,
-        "publish_location",
-        organization_id=org["id"],
-        name="Mover",
-        address_line1="1 Main St",
-        city="Portland",
-        country="US",
-        latitude=45.5,
-        longitude=-122.6,
-    )
-    code, _ = await call_error(client, "update_location", location_id=loc["id"], longitude=-122.0)
+    loc = await new_store(client, await new_retailer(client, "Move Test"), "Mover", (45.5, -122.6))
+    code, _ = await call_error(client, "update_location", location_id=loc, longitude=-122.0)
     assert code == "invalid_coordinates"
-    code, _ = await call_error(
-        client, "update_location", location_id=loc["id"], latitude=float("inf"), longitude=-122.0
-    )
+    code, _ = await call_error(client, "update_location", location_id=loc, latitude=float("inf"), longitude=-122.0)
     assert code == "invalid_coordinates"

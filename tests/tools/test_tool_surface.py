@@ -15,21 +15,17 @@ import difflib
 import json
 import os
 import re
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
 from mcp.types import Tool
-from sqlalchemy import select
 
-from localshelf.config import Settings
-from localshelf.server.app import build_server
 from localshelf.store.db import Database
-from localshelf.store.models import Base
-from tests.conftest import FIXED_NOW, call
+from tests.builders import SELLWOOD, Onboarded, client_at, onboard
+from tests.conftest import FIXED_NOW, call, table_rows
 
 pytestmark = pytest.mark.anyio
 
@@ -63,18 +59,8 @@ RADIUS_TOOLS = ("find_locations", "search_local_products", "check_product_availa
 
 
 @pytest.fixture
-def sqlite_database(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "surface.db"
-    shutil.copyfile(sqlite_template, path)
-    database = Database.from_url(f"sqlite:///{path}")
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 async def sqlite_client(sqlite_database: Database) -> AsyncIterator[Client]:
-    server = build_server(Settings(database_url="sqlite://"), database=sqlite_database, clock=lambda: FIXED_NOW)
-    async with Client(server) as client:
+    async with client_at(sqlite_database, FIXED_NOW) as client:
         yield client
 
 
@@ -200,67 +186,36 @@ async def test_the_radius_schema_states_its_100_km_maximum(tools: dict[str, Tool
 # --------------------------------------------------------------------------- annotations are true in practice
 
 
-def table_rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    with database.session() as session:
-        return {
-            table.name: [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
-            for table in Base.metadata.sorted_tables
-        }
-
-
 @pytest.fixture
-async def shop(sqlite_client: Client) -> dict[str, str]:
-    org = await call(sqlite_client, "create_organization", name="Alder Hardware")
-    loc = await call(
-        sqlite_client,
-        "publish_location",
-        organization_id=org["id"],
-        name="Alder Hardware – Sellwood",
-        address_line1="1 SE Main St",
-        city="Portland",
-        country="US",
-        latitude=45.4650,
-        longitude=-122.6530,
-    )
-    prd = await call(sqlite_client, "register_product", gtin="036000291452", name="DeWalt 20V Cordless Drill")
-    ofr = await call(
-        sqlite_client,
-        "create_in_store_offer",
-        organization_id=org["id"],
-        location_id=loc["id"],
-        product_id=prd["id"],
-        sku="A1",
-        price_minor=9999,
-        quantity_on_hand=5,
-    )
-    return {"org": org["id"], "loc": loc["id"], "prd": prd["id"], "ofr": ofr["id"]}
+async def shop(sqlite_client: Client) -> Onboarded:
+    return await onboard(sqlite_client)
 
 
-def _read_calls(shop: dict[str, str]) -> dict[str, dict[str, Any]]:
-    here = {"latitude": 45.4650, "longitude": -122.6530}
+def _read_calls(shop: Onboarded) -> dict[str, dict[str, Any]]:
+    here = {"latitude": SELLWOOD[0], "longitude": SELLWOOD[1]}
     return {
-        "get_organization": {"organization_id": shop["org"]},
-        "get_product": {"product_id": shop["prd"]},
+        "get_organization": {"organization_id": shop.org},
+        "get_product": {"product_id": shop.prd},
         "find_locations": here,
-        "list_in_store_offers": {"organization_id": shop["org"]},
+        "list_in_store_offers": {"organization_id": shop.org},
         "search_local_products": {"query": "cordless drill", **here},
         "check_product_availability": {"gtin": "036000291452", **here},
     }
 
 
-def _repeatable_calls(shop: dict[str, str]) -> dict[str, dict[str, Any]]:
+def _repeatable_calls(shop: Onboarded) -> dict[str, dict[str, Any]]:
     return {
-        "update_location": {"location_id": shop["loc"], "name": "Alder Hardware – Sellwood (new sign)"},
-        "update_in_store_offer": {"offer_id": shop["ofr"], "price_minor": 8999, "quantity_on_hand": 4},
-        "unpublish_location": {"location_id": shop["loc"]},
-        "republish_location": {"location_id": shop["loc"]},
+        "update_location": {"location_id": shop.loc, "name": "Alder Hardware – Sellwood (new sign)"},
+        "update_in_store_offer": {"offer_id": shop.ofr, "price_minor": 8999, "quantity_on_hand": 4},
+        "unpublish_location": {"location_id": shop.loc},
+        "republish_location": {"location_id": shop.loc},
         "register_product": {"gtin": "036000291452", "name": "Another name for the same barcode"},
     }
 
 
 @pytest.mark.parametrize("name", sorted(READ_TOOLS))
 async def test_a_read_only_tool_leaves_every_table_as_it_was(
-    sqlite_client: Client, sqlite_database: Database, shop: dict[str, str], name: str
+    sqlite_client: Client, sqlite_database: Database, shop: Onboarded, name: str
 ) -> None:
     before = table_rows(sqlite_database)
     assert await call(sqlite_client, name, **_read_calls(shop)[name])
@@ -269,7 +224,7 @@ async def test_a_read_only_tool_leaves_every_table_as_it_was(
 
 @pytest.mark.parametrize("name", sorted(CHANGE_TOOLS | {"register_product"}))
 async def test_an_idempotent_tool_called_twice_leaves_the_same_state_and_answer_as_once(
-    sqlite_client: Client, sqlite_database: Database, shop: dict[str, str], name: str
+    sqlite_client: Client, sqlite_database: Database, shop: Onboarded, name: str
 ) -> None:
     arguments = _repeatable_calls(shop)[name]
     first = await call(sqlite_client, name, **arguments)

@@ -1,0 +1,149 @@
+"""Builders of test data, made through the MCP tools as an agent would: retailers, stores, products, offers.
+
+Every builder takes an open `mcp.Client` and returns what the tool returned (or the new id). Positions are
+(latitude, longitude) pairs; `toward` places a point an exact geodesic distance away with geographiclib,
+independently of the server's own distance code.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from geographiclib.geodesic import Geodesic
+from mcp import Client
+
+from localshelf.config import Settings
+from localshelf.domain.gtin import with_check_digit
+from localshelf.server.app import build_server
+from localshelf.store.db import Database
+from tests.conftest import call
+
+Point = tuple[float, float]
+
+SELLWOOD: Point = (45.4650, -122.6530)  # Sellwood, Portland OR
+NORTH, EAST, SOUTH, WEST = 0.0, 90.0, 180.0, 270.0
+DRILL_UPC = "036000291452"  # a valid UPC-A, used for "the drill" across the tests
+
+_product_numbers = itertools.count(1)
+
+
+@asynccontextmanager
+async def client_at(database: Database, when: datetime) -> AsyncIterator[Client]:
+    """Another MCP session over the same database whose server clock reads `when`."""
+    server = build_server(Settings(database_url="sqlite://"), database=database, clock=lambda: when)
+    async with Client(server) as session:
+        yield session
+
+
+def toward(origin: Point, bearing: float, km: float) -> Point:
+    """The point `km` from `origin` along `bearing` (degrees clockwise from north), on WGS84."""
+    line = Geodesic.WGS84.Direct(origin[0], origin[1], bearing, km * 1000)
+    return line["lat2"], line["lon2"]
+
+
+def numbered_gtin(n: int) -> str:
+    """A valid UPC-A for test product number `n`, distinct for every `n`."""
+    return with_check_digit(f"{7_000_000_000 + n:011d}")
+
+
+async def new_retailer(client: Client, name: str = "Alder Street Hardware", **fields: Any) -> str:
+    """create_organization; returns the new organization's id."""
+    return str((await call(client, "create_organization", name=name, **fields))["id"])
+
+
+def store_fields(name: str, at: Point, **fields: Any) -> dict[str, Any]:
+    """publish_location arguments (but the organization) for a store at `at` with a fixed Portland address.
+
+    `fields` add arguments or replace the defaults (address_line1, city, country).
+    """
+    return {
+        "name": name,
+        "address_line1": "1 SE Main St",
+        "city": "Portland",
+        "country": "US",
+        "latitude": at[0],
+        "longitude": at[1],
+        **fields,
+    }
+
+
+async def publish_store(client: Client, organization_id: str, name: str, at: Point, **fields: Any) -> dict[str, Any]:
+    """publish_location with `store_fields`; returns the published location."""
+    return await call(client, "publish_location", organization_id=organization_id, **store_fields(name, at, **fields))
+
+
+async def new_store(client: Client, organization_id: str, name: str, at: Point, **fields: Any) -> str:
+    """`publish_store`, returning only the new location's id."""
+    return str((await publish_store(client, organization_id, name, at, **fields))["id"])
+
+
+async def new_product(client: Client, name: str, gtin: str | None = None, **fields: Any) -> dict[str, Any]:
+    """register_product under `gtin`, or under a fresh `numbered_gtin` when none is given; returns the product."""
+    code = gtin if gtin is not None else numbered_gtin(next(_product_numbers))
+    return await call(client, "register_product", gtin=code, name=name, **fields)
+
+
+async def new_offer(
+    client: Client,
+    organization_id: str,
+    location_id: str,
+    product: dict[str, Any] | None = None,
+    *,
+    quantity: int = 10,
+    sku: str = "SKU-1",
+    price_minor: int = 1999,
+    **fields: Any,
+) -> dict[str, Any]:
+    """create_in_store_offer of `product` (a register_product result), or of the product that `fields`
+    name by gtin= or product_id=; `fields` add further arguments such as status or currency."""
+    if product is not None:
+        fields["product_id"] = product["id"]
+    return await call(
+        client,
+        "create_in_store_offer",
+        organization_id=organization_id,
+        location_id=location_id,
+        sku=sku,
+        price_minor=price_minor,
+        quantity_on_hand=quantity,
+        **fields,
+    )
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    """The ids of what `onboard` created."""
+
+    org: str
+    loc: str
+    prd: str
+    ofr: str
+
+
+async def onboard(
+    client: Client,
+    *,
+    retailer: str = "Alder Hardware",
+    website: str | None = None,
+    store: str = "Alder Hardware – Sellwood",
+    at: Point = SELLWOOD,
+    gtin: str = DRILL_UPC,
+    product: str = "DeWalt 20V Cordless Drill",
+    brand: str = "DeWalt",
+    sku: str = "A1",
+    price_minor: int = 9999,
+    quantity: int = 5,
+    **location: Any,
+) -> Onboarded:
+    """A retailer's whole first session: create the organization, publish one store, register one product
+    and offer it there (by its GTIN). `location` adds publish_location arguments or replaces the address."""
+    org = await new_retailer(client, retailer, **({"website": website} if website is not None else {}))
+    loc = await new_store(client, org, store, at, **location)
+    prd = await new_product(client, product, gtin=gtin, brand=brand)
+    ofr = await new_offer(client, org, loc, gtin=gtin, sku=sku, price_minor=price_minor, quantity=quantity)
+    return Onboarded(org=org, loc=loc, prd=str(prd["id"]), ofr=str(ofr["id"]))

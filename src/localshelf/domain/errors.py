@@ -9,6 +9,8 @@ place; nothing else formats errors for clients.
     ├── InvalidInput          bad arguments (many codes: invalid_gtin, invalid_coordinates, ...)
     ├── NotFound              unknown id, or an id the caller may not see
     ├── Conflict              uniqueness violations (duplicate_offer, ...)
+    ├── Forbidden             the caller may see the object but not do this (forbidden, insufficient_scope)
+    ├── RateLimited           over the per-key request rate; carries retry_after_seconds
     └── Unavailable           a dependency is down or not set up (database not migrated, ...)
 """
 
@@ -36,6 +38,9 @@ class ErrorCode(StrEnum):
     DUPLICATE_OFFER = "duplicate_offer"
     DUPLICATE_PRODUCT = "duplicate_product"
     WRONG_ORGANIZATION_KIND = "wrong_organization_kind"
+    FORBIDDEN = "forbidden"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
+    RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 
@@ -65,6 +70,21 @@ class NotFound(LocalshelfError):
 
 class Conflict(LocalshelfError):
     default_code = ErrorCode.DUPLICATE_OFFER
+
+
+class Forbidden(LocalshelfError):
+    default_code = ErrorCode.FORBIDDEN
+
+
+class RateLimited(LocalshelfError):
+    default_code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, retry_after_seconds: float) -> None:
+        self.retry_after_seconds = round(max(retry_after_seconds, 0.001), 3)
+        super().__init__(
+            f"Too many requests for this key; retry after {self.retry_after_seconds} s "
+            f"(retry_after_seconds={self.retry_after_seconds})."
+        )
 
 
 class Unavailable(LocalshelfError):

@@ -26,6 +26,8 @@ ID_PREFIXES: dict[str, str] = {
     "product": "prd",
     "offer": "ofr",
     "retailer_item": "itm",
+    "user": "usr",
+    "api_key": "key",
 }
 
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"

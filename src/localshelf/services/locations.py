@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from localshelf.domain.errors import ErrorCode, InvalidInput
 from localshelf.domain.geo import validate_coordinates
 from localshelf.domain.ids import new_public_id
+from localshelf.services.access import writable
 from localshelf.services.geocode import postal_centroid
 from localshelf.services.lookup import by_public_id
 from localshelf.services.present import location_view
@@ -47,7 +48,7 @@ class PublishedLocation(LocationView):
 
 
 def publish_location(uow: UnitOfWork, organization_id: str, fields: LocationFields) -> PublishedLocation:
-    organization = by_public_id(uow.session, Organization, organization_id)
+    organization = writable(uow, Organization, organization_id)
     if organization.kind != "retailer":
         raise InvalidInput(
             f"Organization {organization_id!r} is a brand; only retailers have store locations.",
@@ -79,7 +80,7 @@ def publish_location(uow: UnitOfWork, organization_id: str, fields: LocationFiel
 
 
 def _owned_location(uow: UnitOfWork, location_id: str) -> Location:
-    return by_public_id(uow.session, Location, location_id, joinedload(Location.organization))
+    return writable(uow, Location, location_id, joinedload(Location.organization))
 
 
 def update_location(uow: UnitOfWork, location_id: str, fields: LocationFields) -> LocationView:

@@ -13,13 +13,13 @@ from localshelf.store.models import InStoreOffer, Location, Organization, Produc
 
 Model = TypeVar("Model", Organization, Location, Product, InStoreOffer)
 
-_KIND = {Organization: "organization", Location: "location", Product: "product", InStoreOffer: "offer"}
+KIND = {Organization: "organization", Location: "location", Product: "product", InStoreOffer: "offer"}
 
 
 def by_public_id(session: Session, model: type[Model], public_id: str, *options: LoaderOption) -> Model:
     found = session.scalar(select(model).where(model.public_id == public_id).options(*options))
     if found is None:
-        raise NotFound.of(_KIND[model], public_id)
+        raise NotFound.of(KIND[model], public_id)
     return found
 
 

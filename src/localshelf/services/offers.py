@@ -14,6 +14,7 @@ from localshelf.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from localshelf.domain.gtin import normalize_gtin
 from localshelf.domain.ids import new_public_id
 from localshelf.domain.money import normalize_currency, validate_amount_minor
+from localshelf.services.access import readable, writable
 from localshelf.services.lookup import by_public_id, product_by_gtin
 from localshelf.services.present import offer_view
 from localshelf.services.views import OfferPage, OfferStatus, OfferView
@@ -66,7 +67,7 @@ def create_in_store_offer(
     status: OfferStatus | None,
     now: datetime,
 ) -> OfferView:
-    organization = by_public_id(uow.session, Organization, organization_id)
+    organization = writable(uow, Organization, organization_id)
     location = by_public_id(uow.session, Location, location_id)
     if location.organization_id != organization.id:
         raise NotFound.of("location", location_id)
@@ -118,8 +119,8 @@ def update_in_store_offer(
     status: OfferStatus | None,
     now: datetime,
 ) -> OfferView:
-    offer = by_public_id(
-        uow.session,
+    offer = writable(
+        uow,
         InStoreOffer,
         offer_id,
         joinedload(InStoreOffer.product),
@@ -170,7 +171,7 @@ def list_in_store_offers(
     limit: int,
     now: datetime,
 ) -> OfferPage:
-    organization = by_public_id(uow.session, Organization, organization_id)
+    organization = readable(uow, Organization, organization_id)
     location_pk = None
     if location_id is not None:
         location = by_public_id(uow.session, Location, location_id)

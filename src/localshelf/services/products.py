@@ -8,6 +8,7 @@ from localshelf.domain.errors import InvalidInput, NotFound
 from localshelf.domain.gtin import normalize_gtin
 from localshelf.domain.ids import new_public_id
 from localshelf.domain.text import search_document
+from localshelf.services.access import require_writer_somewhere
 from localshelf.services.lookup import by_public_id, product_by_gtin
 from localshelf.services.present import product_view
 from localshelf.services.views import ProductView
@@ -48,6 +49,7 @@ def register_product(
     image_urls: list[str],
 ) -> ProductView:
     """Create the global record for a GTIN, or return the existing one unchanged."""
+    require_writer_somewhere(uow)
     gtin14 = normalize_gtin(gtin)
     existing = product_by_gtin(uow.session, gtin14)
     if existing is not None:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from localshelf.domain.auth import OPERATOR, Principal
 from localshelf.domain.errors import ErrorCode, Unavailable
 from localshelf.domain.geo import distance_km
 from localshelf.store import migrate
@@ -57,10 +58,11 @@ def make_engine(url: str) -> Engine:
 
 @dataclass(frozen=True, slots=True)
 class UnitOfWork:
-    """What a service gets: the session of this unit of work and the backend's dialect rules."""
+    """What a service gets: this unit of work's session, the backend's dialect rules, and who acts."""
 
     session: Session
     dialect: Dialect
+    actor: Principal = OPERATOR
 
 
 class Database:
@@ -90,7 +92,14 @@ class Database:
             reason = (str(exc.orig).strip().splitlines() or [exc.orig.__class__.__name__])[0]
             raise Unavailable(f"Cannot reach the database at {self.engine.url!r}: {reason}") from exc
 
-    def transaction(self, fn: Callable[..., T], *args: Any, read_only: bool = False, **kwargs: Any) -> T:
+    def transaction(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        read_only: bool = False,
+        actor: Principal = OPERATOR,
+        **kwargs: Any,
+    ) -> T:
         """Run `fn(unit_of_work, ...)`; commit if it returns, roll back if it raises.
 
         Read-only units run as READ ONLY transactions on PostgreSQL and take no write lock on SQLite.
@@ -105,7 +114,7 @@ class Database:
             self._sessions(bind=connection) as session,
             session.begin(),
         ):
-            return fn(UnitOfWork(session, self.rules), *args, **kwargs)
+            return fn(UnitOfWork(session, self.rules, actor), *args, **kwargs)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A read-write unit of work in a worker thread."""

@@ -184,3 +184,77 @@ class SearchTerm(Base):
     __tablename__ = "search_terms"
 
     term: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+ROLES = ("owner", "manager", "staff")
+
+
+class User(Base):
+    """A person known by the OAuth `sub` of the configured authorization server."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    subject: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "organization_id", name="uq_membership_user_organization"),
+        CheckConstraint(_in("role", ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key: shown once, stored as a SHA-256 hash, found by its short prefix."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    name: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditEntry(Base):
+    """One write attempt: who, what, when, and how it ended."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_organization_id", "organization_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    principal: Mapped[str] = mapped_column(String(255))
+    key_prefix: Mapped[str | None] = mapped_column(String(16))
+    tool: Mapped[str] = mapped_column(String(64))
+    target_ids: Mapped[list[str]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateLimit(Base):
+    """GCRA state per throttle key (shared by every process on PostgreSQL; unused on SQLite)."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)

@@ -14,14 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import httpx2
 from geographiclib.geodesic import Geodesic
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from localshelf.config import Settings
+from localshelf.domain.auth import ALL_SCOPES, Role
 from localshelf.domain.gtin import with_check_digit
 from localshelf.server.app import build_server
+from localshelf.services import keys, organizations
 from localshelf.store.db import Database
-from tests.conftest import call
+from tests.conftest import FIXED_NOW, call
 
 Point = tuple[float, float]
 
@@ -138,12 +142,40 @@ async def onboard(
     sku: str = "A1",
     price_minor: int = 9999,
     quantity: int = 5,
+    organization_id: str | None = None,
     **location: Any,
 ) -> Onboarded:
     """A retailer's whole first session: create the organization, publish one store, register one product
     and offer it there (by its GTIN). `location` adds publish_location arguments or replaces the address."""
-    org = await new_retailer(client, retailer, **({"website": website} if website is not None else {}))
+    org = organization_id or await new_retailer(
+        client, retailer, **({"website": website} if website is not None else {})
+    )
     loc = await new_store(client, org, store, at, **location)
     prd = await new_product(client, product, gtin=gtin, brand=brand)
     ofr = await new_offer(client, org, loc, gtin=gtin, sku=sku, price_minor=price_minor, quantity=quantity)
     return Onboarded(org=org, loc=loc, prd=str(prd["id"]), ofr=str(ofr["id"]))
+
+
+@asynccontextmanager
+async def http_session(url: str, bearer: str | None) -> AsyncIterator[Client]:
+    """A real MCP session over streamable HTTP, sending `Authorization: Bearer <bearer>`."""
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0)) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        yield client
+
+
+def operator_key(
+    database: Database, organization_id: str, role: Role = Role.OWNER, scopes: frozenset[str] = ALL_SCOPES
+) -> str:
+    """An API key made directly by the local operator (as `localshelf keys create` does)."""
+    created = database.transaction(
+        keys.create_api_key, organization_id, role, sorted(scopes), f"test {role.value}", None, FIXED_NOW
+    )
+    return created.key
+
+
+def operator_organization(database: Database, name: str = "Alder Hardware", kind: str = "retailer") -> str:
+    return database.transaction(organizations.create_organization, name, kind, None).id

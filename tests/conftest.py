@@ -29,6 +29,10 @@ from localshelf.store.db import Database, make_engine
 from localshelf.store.models import Base
 
 ERROR_CODES = frozenset(code.value for code in ErrorCode)
+# "Writes nothing" is about data: the audit trail records every write attempt by design,
+# and the rate-limit state counts calls.
+RECORD_KEEPING_TABLES = frozenset({"audit_entries", "rate_limits"})
+DATA_TABLES = [table for table in Base.metadata.sorted_tables if table.name not in RECORD_KEEPING_TABLES]
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/localshelf_test"
 BACKENDS = ("sqlite", "postgis")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -183,10 +187,7 @@ async def call_error(client: Client, tool: str, **arguments: Any) -> tuple[str, 
 
 def row_counts(database: Database) -> dict[str, int]:
     with database.session() as session:
-        return {
-            table.name: int(session.scalar(select(func.count()).select_from(table)) or 0)
-            for table in Base.metadata.sorted_tables
-        }
+        return {table.name: int(session.scalar(select(func.count()).select_from(table)) or 0) for table in DATA_TABLES}
 
 
 def table_rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -194,7 +195,7 @@ def table_rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
     with database.session() as session:
         return {
             table.name: [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
-            for table in Base.metadata.sorted_tables
+            for table in DATA_TABLES
         }
 
 

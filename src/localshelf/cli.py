@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from localshelf import __version__
 from localshelf.config import Settings
+from localshelf.domain.auth import ALL_SCOPES, Role
 from localshelf.domain.errors import LocalshelfError
 from localshelf.store import migrate
 from localshelf.store.db import Database
@@ -29,6 +30,32 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply pending migrations")
     db_commands.add_parser("current", help="show the schema revision")
+
+    orgs = commands.add_parser("orgs", help="organizations (as the local operator)")
+    orgs_commands = orgs.add_subparsers(dest="orgs_command", required=True)
+    create_org = orgs_commands.add_parser("create", help="create an organization and print its id")
+    create_org.add_argument("name")
+    create_org.add_argument("--kind", choices=["retailer", "brand"], default="retailer")
+
+    keys = commands.add_parser("keys", help="API keys (as the local operator)")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create_key = keys_commands.add_parser("create", help="create a key; it is printed once")
+    create_key.add_argument("--organization", required=True, help="organization id (org_...)")
+    create_key.add_argument("--role", choices=[r.value for r in Role], required=True)
+    create_key.add_argument("--scopes", default="", help=f"comma-separated, from: {', '.join(sorted(ALL_SCOPES))}")
+    create_key.add_argument("--name", default="cli", help="what the key is for")
+    create_key.add_argument("--expires-in-days", type=int, default=None)
+    list_keys = keys_commands.add_parser("list", help="list an organization's keys")
+    list_keys.add_argument("--organization", required=True)
+    revoke_key = keys_commands.add_parser("revoke", help="revoke a key by id (key_...)")
+    revoke_key.add_argument("key_id")
+
+    members = commands.add_parser("members", help="people's roles (as the local operator)")
+    members_commands = members.add_subparsers(dest="members_command", required=True)
+    add_member = members_commands.add_parser("add", help="give an OAuth subject a role in an organization")
+    add_member.add_argument("--organization", required=True)
+    add_member.add_argument("--subject", required=True, help="the person's OAuth `sub`")
+    add_member.add_argument("--role", choices=[r.value for r in Role], required=True)
 
     demo = commands.add_parser("demo", help="sample data")
     demo_commands = demo.add_subparsers(dest="demo_command", required=True)
@@ -74,6 +101,37 @@ def _demo_load(settings: Settings, seed: int | None) -> None:
     print("Try: search_local_products(query='cordless drill', latitude=45.5152, longitude=-122.6784, radius_km=10)")
 
 
+def _admin(settings: Settings, args: argparse.Namespace) -> None:
+    """Operator commands: the same services the tools call, acting as the local operator."""
+    from localshelf.services import keys, members, organizations
+
+    database = _database(settings)
+    now = datetime.now(UTC)
+    try:
+        if args.command == "orgs":
+            created = database.transaction(organizations.create_organization, args.name, args.kind, None)
+            print(created.id)
+        elif args.command == "members":
+            member = database.transaction(members.add_member, args.organization, args.subject, Role(args.role))
+            print(f"{member.subject} is {member.role.value} of {member.organization_id}")
+        elif args.keys_command == "create":
+            scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+            key = database.transaction(
+                keys.create_api_key, args.organization, Role(args.role), scopes, args.name, args.expires_in_days, now
+            )
+            print(key.key)
+            print(f"(id {key.id}, prefix {key.prefix}; shown once — store it now)", file=sys.stderr)
+        elif args.keys_command == "list":
+            for view in database.transaction(keys.list_api_keys, args.organization, read_only=True).keys:
+                state = "revoked" if view.revoked_at else "active"
+                print(f"{view.id}  {view.prefix}  {view.role.value:<8} {state:<8} {','.join(view.scopes)}  {view.name}")
+        elif args.keys_command == "revoke":
+            revoked = database.transaction(keys.revoke_api_key, args.key_id, now)
+            print(f"revoked {revoked.id} ({revoked.prefix})")
+    finally:
+        database.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
@@ -91,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"schema revision: {migrate.current_revision(database.engine)} (head {migrate.head_revision(database.engine)})"
             )
             database.dispose()
+        elif args.command in ("orgs", "keys", "members"):
+            _admin(settings, args)
         elif args.command == "demo":
             _demo_load(settings, args.seed)
     except LocalshelfError as exc:

@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    rate_limit_per_minute: int = Field(default=300, ge=1, le=100_000, description="Tool calls per minute per key.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8765/mcp",
+        description="This server's MCP endpoint as clients reach it: the OAuth resource identifier.",
+    )
+    oauth_issuer: str | None = Field(default=None, description="Issuer of accepted OAuth access tokens (JWT).")
+    oauth_jwks_url: str | None = Field(default=None, description="JWKS of that issuer.")
+    oauth_jwks_file: str | None = Field(default=None, description="JWKS as a local file instead of a URL.")
+    oauth_audience: str | None = Field(default=None, description="Required `aud`; default: public_url.")
 
     @property
     def is_sqlite(self) -> bool:

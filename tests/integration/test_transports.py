@@ -16,7 +16,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from localshelf.store.db import Database
-from tests.builders import onboard
+from tests.builders import http_session, onboard, operator_key, operator_organization
 from tests.conftest import call
 
 pytestmark = pytest.mark.anyio
@@ -32,11 +32,12 @@ def _server_env(database: Database) -> dict[str, str]:
     }
 
 
-async def _onboard_and_search(client: Client) -> None:
+async def _onboard_and_search(client: Client, organization_id: str | None = None) -> None:
     tools = {tool.name for tool in (await client.list_tools()).tools}
     assert {"search_local_products", "publish_location", "check_product_availability"} <= tools
     shop = await onboard(
         client,
+        organization_id=organization_id,
         retailer="Transport Test Books",
         store="Transport Test Books – Downtown",
         at=BROADWAY,
@@ -96,16 +97,30 @@ def http_server(database: Database, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-async def test_streamable_http_serves_a_full_onboarding_and_search(http_server: str) -> None:
-    async with Client(http_server) as client:
-        await _onboard_and_search(client)
+async def test_streamable_http_serves_a_full_onboarding_and_search(http_server: str, database: Database) -> None:
+    organization_id = operator_organization(database, "Transport Test Books")
+    key = operator_key(database, organization_id)
+    async with http_session(http_server, key) as client:
+        await _onboard_and_search(client, organization_id)
 
 
-def test_http_binds_to_loopback_and_refuses_a_foreign_host_header(http_server: str) -> None:
+def test_http_refuses_a_call_without_credentials_with_the_oauth_challenge(http_server: str) -> None:
+    response = httpx.post(
+        http_server,
+        headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream"},
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+    )
+    assert response.status_code == 401
+    assert 'resource_metadata="' in response.headers["www-authenticate"]
+
+
+def test_http_binds_to_loopback_and_refuses_a_foreign_host_header(http_server: str, database: Database) -> None:
+    key = operator_key(database, operator_organization(database))
     response = httpx.post(
         http_server,
         headers={
             "Host": "evil.example",
+            "Authorization": f"Bearer {key}",
             "Content-Type": "application/json",
             "Accept": "application/json, text/event-stream",
         },

@@ -16,6 +16,8 @@ def test_prefixes_are_the_documented_ones() -> None:
         "product": "prd",
         "offer": "ofr",
         "retailer_item": "itm",
+        "user": "usr",
+        "api_key": "key",
     }
 
 

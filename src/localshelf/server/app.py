@@ -13,8 +13,11 @@ from mcp.types import CallToolResult
 
 from localshelf import __version__
 from localshelf.config import Settings
+from localshelf.domain.auth import OPERATOR, Principal
 from localshelf.domain.errors import ErrorCode
+from localshelf.server.auth import caller_principal, http_auth
 from localshelf.server.errors import error_result, tool_failure
+from localshelf.server.guard import guarded
 from localshelf.server.state import AppState, lifespan_for, utcnow
 from localshelf.store.db import Database
 
@@ -31,6 +34,9 @@ class LocalshelfServer(MCPServer[AppState]):
     """MCPServer whose tool failures all pass through `tool_failure`, and which refuses unknown arguments."""
 
     _arguments_of: dict[str, frozenset[str]] | None = None
+    # Who calls act as when no credential came with the request: the operator on stdio and
+    # in-process; None over HTTP, where the SDK's bearer middleware admits only verified callers.
+    local_principal: Principal | None = OPERATOR
 
     async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> list[str]:
         if self._arguments_of is None:
@@ -51,6 +57,15 @@ class LocalshelfServer(MCPServer[AppState]):
                 ErrorCode.INVALID_ARGUMENT,
                 f"Unknown argument(s) {', '.join(unknown)} for {name}; expected: {expected}.",
             )
+        principal = caller_principal(self.local_principal)
+        if principal is None:
+            return error_result(ErrorCode.FORBIDDEN, "This call carried no credential.")
+        state = _state_of(context)
+        if state is None:
+            return await self._run(name, arguments, context)
+        return await guarded(name, arguments, principal, state, lambda: self._run(name, arguments, context))
+
+    async def _run(self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None) -> Any:
         try:
             return await super().call_tool(name, arguments, context)
         except MCPError:
@@ -59,17 +74,37 @@ class LocalshelfServer(MCPServer[AppState]):
             return tool_failure(name, exc)
 
 
+def _state_of(context: Context[AppState, Any] | None) -> AppState | None:
+    if context is None:
+        return None
+    try:
+        state = context.request_context.lifespan_context
+    except (AttributeError, LookupError, ValueError):
+        return None
+    return state if isinstance(state, AppState) else None
+
+
 def build_server(
     settings: Settings | None = None,
     database: Database | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> LocalshelfServer:
-    """`database` lets a caller (tests, the demo loader) share an engine it owns."""
+    """`database` lets a caller (tests, the demo loader) share an engine it owns.
+
+    With `settings.transport == "http"` every request must carry an API key or OAuth token
+    (`database` is then required: the verifier looks credentials up in it).
+    """
     from localshelf.prompts import register_prompts
     from localshelf.resources import register_resources
     from localshelf.tools import register_tools
 
     settings = settings or Settings()
+    auth: dict[str, Any] = {}
+    if settings.transport == "http":
+        if database is None:
+            raise ValueError("the HTTP transport needs the database up front, to verify credentials")
+        verifier, auth_settings = http_auth(settings, database)
+        auth = {"token_verifier": verifier, "auth": auth_settings}
     server = LocalshelfServer(
         name="localshelf",
         title="localshelf — local inventory search",
@@ -77,7 +112,10 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan_for(settings, database, clock),
         log_level=settings.log_level,
+        **auth,
     )
+    if auth:
+        server.local_principal = None
     register_tools(server)
     register_resources(server)
     register_prompts(server)

@@ -38,8 +38,26 @@ _FIELD_CODES = {
 }
 
 
-def error_result(code: ErrorCode, message: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=f"{code.value}: {message}")], is_error=True)
+def error_result(code: ErrorCode, message: str, meta: dict[str, Any] | None = None) -> CallToolResult:
+    """`meta` carries machine-readable extras, e.g. `{"retry_after_seconds": 0.2}` for `rate_limited`."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=f"{code.value}: {message}")], is_error=True, _meta=meta
+    )
+
+
+def from_error(error: LocalshelfError) -> CallToolResult:
+    retry_after = getattr(error, "retry_after_seconds", None)
+    return error_result(
+        error.code, error.message, None if retry_after is None else {"retry_after_seconds": retry_after}
+    )
+
+
+def error_code_of(result: CallToolResult) -> str:
+    """'ok', or the code of an error result (its text line starts with the code)."""
+    if not result.is_error:
+        return "ok"
+    first = result.content[0] if result.content else None
+    return first.text.partition(":")[0] if isinstance(first, TextContent) else ErrorCode.INTERNAL_ERROR.value
 
 
 def _field(location: tuple[Any, ...]) -> str:
@@ -64,7 +82,7 @@ def tool_failure(tool: str, exc: ToolError) -> CallToolResult:
     if isinstance(cause, ValidationError):
         return _from_validation(cause)
     if isinstance(cause, LocalshelfError):
-        return error_result(cause.code, cause.message)
+        return from_error(cause)
     if isinstance(cause, OperationalError | DBAPIError) and getattr(cause, "connection_invalidated", False):
         return error_result(ErrorCode.UNAVAILABLE, "The database is unreachable right now; retry shortly.")
     if not isinstance(exc, UnexpectedToolError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -12,9 +13,15 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 
 from localshelf.config import Settings
+from localshelf.domain.auth import OPERATOR, Principal
+from localshelf.domain.throttle import Decision, Rate
 from localshelf.store.db import Database
+from localshelf.store.throttle import Throttle, throttle_for
 
 T = TypeVar("T")
+
+# Who the current tool call acts as; set once per call by the MCP boundary (server/app.py).
+current_actor: ContextVar[Principal] = ContextVar("localshelf_actor", default=OPERATOR)
 
 
 def utcnow() -> datetime:
@@ -26,14 +33,19 @@ class AppState:
     settings: Settings
     database: Database
     clock: Callable[[], datetime] = field(default=utcnow)
+    throttle: Throttle | None = None
+
+    async def acquire(self, key: str) -> Decision:
+        assert self.throttle is not None
+        return await anyio.to_thread.run_sync(self.throttle.acquire, key)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """One unit of work per tool call: `fn(uow, ...)` in a worker thread, committed on success."""
-        return await self.database.run(fn, *args, **kwargs)
+        return await self.database.run(fn, *args, actor=current_actor.get(), **kwargs)
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Like `run`, for tools that only read: a read-only transaction."""
-        return await self.database.read(fn, *args, **kwargs)
+        return await self.database.read(fn, *args, actor=current_actor.get(), **kwargs)
 
 
 def lifespan_for(
@@ -46,7 +58,8 @@ def lifespan_for(
         try:
             if owned:
                 await anyio.to_thread.run_sync(db.prepare, settings.should_auto_migrate)
-            yield AppState(settings=settings, database=db, clock=clock)
+            throttle = throttle_for(db.engine, Rate(settings.rate_limit_per_minute))
+            yield AppState(settings=settings, database=db, clock=clock, throttle=throttle)
         finally:
             if owned:
                 db.dispose()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -15,6 +13,7 @@ from localshelf.domain.gtin import normalize_gtin
 from localshelf.domain.ids import new_public_id
 from localshelf.domain.money import normalize_currency, validate_amount_minor
 from localshelf.services.access import readable, writable
+from localshelf.services.cursors import decode_cursor, encode_cursor
 from localshelf.services.lookup import by_public_id, product_by_gtin
 from localshelf.services.present import offer_view
 from localshelf.services.views import OfferPage, OfferStatus, OfferView
@@ -144,24 +143,6 @@ def update_in_store_offer(
     return offer_view(offer, offer.product, offer.location, offer.organization, now)
 
 
-def _encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{last_id}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, value = raw.split(":", 1)
-        if prefix != "o" or not value.isdigit() or int(value) > 2**31 - 1:  # ids are 32-bit INTEGER columns
-            raise ValueError(raw)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            "cursor is not one this server issued: pass next_cursor from the previous page unchanged.",
-            ErrorCode.INVALID_CURSOR,
-        ) from exc
-
-
 def list_in_store_offers(
     uow: UnitOfWork,
     organization_id: str,
@@ -178,10 +159,10 @@ def list_in_store_offers(
         if location.organization_id != organization.id:
             raise NotFound.of("location", location_id)
         location_pk = location.id
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_cursor("o", cursor) if cursor else None
     rows, total = queries.offers_page(uow.session, organization.id, location_pk, status, after, limit + 1)
     page = rows[:limit]
-    next_cursor = _encode_cursor(page[-1].id) if len(rows) > limit else None
+    next_cursor = encode_cursor("o", page[-1].id) if len(rows) > limit else None
     return OfferPage(
         offers=[offer_view(o, o.product, o.location, o.organization, now) for o in page],
         total=total,

@@ -157,6 +157,7 @@ Text40 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_leng
 Text64 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=64)]
 Text100 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=100)]
 Text200 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=200)]
+Text255 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=255)]
 Text300 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=300)]
 Text500 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=500)]
 Text2000 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=2000)]

@@ -1,0 +1,78 @@
+"""The audit trail: every write attempt, whoever made it and however it ended."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from localshelf.domain.auth import Principal
+from localshelf.services.access import owned
+from localshelf.services.cursors import decode_cursor, encode_cursor
+from localshelf.store.db import UnitOfWork
+from localshelf.store.models import AuditEntry, Organization
+
+
+class AuditEntryView(BaseModel):
+    principal: str = Field(description="Who: 'operator', an OAuth subject, or an API key's name.")
+    key_prefix: str | None
+    tool: str
+    target_ids: list[str]
+    outcome: str = Field(description="'ok' or the error code the call ended with.")
+    occurred_at: datetime
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntryView] = Field(description="Newest first.")
+    next_cursor: str | None
+
+
+def record(
+    uow: UnitOfWork,
+    principal: Principal,
+    tool: str,
+    organization_id: str | None,
+    target_ids: list[str],
+    outcome: str,
+    now: datetime,
+) -> None:
+    organization_pk = (
+        uow.session.scalar(select(Organization.id).where(Organization.public_id == organization_id))
+        if organization_id
+        else None
+    )
+    uow.session.add(
+        AuditEntry(
+            organization_id=organization_pk,
+            principal=principal.name,
+            key_prefix=principal.key_prefix,
+            tool=tool,
+            target_ids=target_ids,
+            outcome=outcome,
+            occurred_at=now,
+        )
+    )
+
+
+def list_audit_entries(uow: UnitOfWork, organization_id: str, cursor: str | None, limit: int) -> AuditPage:
+    organization = owned(uow, organization_id)
+    query = select(AuditEntry).where(AuditEntry.organization_id == organization.id)
+    if cursor:
+        query = query.where(AuditEntry.id < decode_cursor("a", cursor))
+    rows = uow.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit + 1)).all()
+    page = rows[:limit]
+    return AuditPage(
+        entries=[
+            AuditEntryView(
+                principal=row.principal,
+                key_prefix=row.key_prefix,
+                tool=row.tool,
+                target_ids=list(row.target_ids),
+                outcome=row.outcome,
+                occurred_at=row.occurred_at,
+            )
+            for row in page
+        ],
+        next_cursor=encode_cursor("a", page[-1].id) if len(rows) > limit else None,
+    )

@@ -1,0 +1,56 @@
+"""Which credential scope and organization role each tool needs: one table, checked at the boundary.
+
+`scope` is checked before the tool runs (`insufficient_scope`); the role is checked by
+the service against the organization the call targets (`forbidden`, or `not_found` for
+outsiders). `audited` tools leave an audit entry whatever their outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from localshelf.domain.auth import Scope
+
+Access = Literal["any key", "member", "owner or manager", "owner", "signed-in user"]
+
+
+@dataclass(frozen=True)
+class ToolPolicy:
+    access: Access
+    scope: Scope | None = None
+    tenant_scoped: bool = True
+
+    @property
+    def audited(self) -> bool:
+        return self.scope is not None
+
+
+PUBLIC = ToolPolicy(access="any key", tenant_scoped=False)
+
+POLICIES: dict[str, ToolPolicy] = {
+    "create_organization": ToolPolicy("signed-in user", Scope.ORGANIZATIONS_WRITE, tenant_scoped=False),
+    "get_organization": ToolPolicy("member"),
+    "publish_location": ToolPolicy("owner or manager", Scope.LOCATIONS_WRITE),
+    "update_location": ToolPolicy("owner or manager", Scope.LOCATIONS_WRITE),
+    "unpublish_location": ToolPolicy("owner or manager", Scope.LOCATIONS_WRITE),
+    "republish_location": ToolPolicy("owner or manager", Scope.LOCATIONS_WRITE),
+    "find_locations": PUBLIC,
+    "register_product": ToolPolicy("owner or manager", Scope.OFFERS_WRITE, tenant_scoped=False),
+    "get_product": PUBLIC,
+    "create_in_store_offer": ToolPolicy("owner or manager", Scope.OFFERS_WRITE),
+    "update_in_store_offer": ToolPolicy("owner or manager", Scope.OFFERS_WRITE),
+    "list_in_store_offers": ToolPolicy("member"),
+    "search_local_products": PUBLIC,
+    "check_product_availability": PUBLIC,
+    "create_api_key": ToolPolicy("owner", Scope.KEYS_WRITE),
+    "list_api_keys": ToolPolicy("owner"),
+    "revoke_api_key": ToolPolicy("owner", Scope.KEYS_WRITE),
+    "add_member": ToolPolicy("owner", Scope.ORGANIZATIONS_WRITE),
+    "list_audit_entries": ToolPolicy("owner"),
+}
+
+
+def policy_for(tool: str) -> ToolPolicy:
+    """Unknown tools get the strictest reading: no scope grants them (a missing row is a bug, caught by tests)."""
+    return POLICIES[tool]

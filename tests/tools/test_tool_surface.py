@@ -40,13 +40,24 @@ READ_TOOLS = frozenset(
         "list_in_store_offers",
         "search_local_products",
         "check_product_availability",
+        "list_api_keys",
+        "list_audit_entries",
     }
 )
-CREATE_TOOLS = frozenset({"create_organization", "publish_location", "create_in_store_offer"})
-CHANGE_TOOLS = frozenset({"update_location", "update_in_store_offer", "unpublish_location", "republish_location"})
+CREATE_TOOLS = frozenset({"create_organization", "publish_location", "create_in_store_offer", "create_api_key"})
+CHANGE_TOOLS = frozenset(
+    {
+        "update_location",
+        "update_in_store_offer",
+        "unpublish_location",
+        "republish_location",
+        "revoke_api_key",
+        "add_member",
+    }
+)
 WRITE_TOOLS = CREATE_TOOLS | CHANGE_TOOLS | {"register_product"}
 EXPECTED_TOOLS = READ_TOOLS | WRITE_TOOLS
-assert len(EXPECTED_TOOLS) == 14
+assert len(EXPECTED_TOOLS) == 19
 
 GEO_TOOLS = (
     "publish_location",
@@ -92,7 +103,7 @@ def first_sentence(text: str) -> str:
 # --------------------------------------------------------------------------- names and descriptions
 
 
-async def test_the_server_lists_exactly_the_fourteen_tools(tools: dict[str, Tool]) -> None:
+async def test_the_server_lists_exactly_the_expected_tools(tools: dict[str, Tool]) -> None:
     assert set(tools) == EXPECTED_TOOLS
 
 
@@ -200,11 +211,18 @@ def _read_calls(shop: Onboarded) -> dict[str, dict[str, Any]]:
         "list_in_store_offers": {"organization_id": shop.org},
         "search_local_products": {"query": "cordless drill", **here},
         "check_product_availability": {"gtin": "036000291452", **here},
+        "list_api_keys": {"organization_id": shop.org},
+        "list_audit_entries": {"organization_id": shop.org},
     }
 
 
-def _repeatable_calls(shop: Onboarded) -> dict[str, dict[str, Any]]:
+async def _repeatable_calls(client: Client, shop: Onboarded) -> dict[str, dict[str, Any]]:
+    key = await call(
+        client, "create_api_key", organization_id=shop.org, name="to revoke", role="staff", scopes=["offers:write"]
+    )
     return {
+        "revoke_api_key": {"key_id": key["id"]},
+        "add_member": {"organization_id": shop.org, "subject": "someone@example.com", "role": "staff"},
         "update_location": {"location_id": shop.loc, "name": "Alder Hardware – Sellwood (new sign)"},
         "update_in_store_offer": {"offer_id": shop.ofr, "price_minor": 8999, "quantity_on_hand": 4},
         "unpublish_location": {"location_id": shop.loc},
@@ -226,7 +244,7 @@ async def test_a_read_only_tool_leaves_every_table_as_it_was(
 async def test_an_idempotent_tool_called_twice_leaves_the_same_state_and_answer_as_once(
     sqlite_client: Client, sqlite_database: Database, shop: Onboarded, name: str
 ) -> None:
-    arguments = _repeatable_calls(shop)[name]
+    arguments = (await _repeatable_calls(sqlite_client, shop))[name]
     first = await call(sqlite_client, name, **arguments)
     after_once = table_rows(sqlite_database)
     second = await call(sqlite_client, name, **arguments)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from localshelf.domain.throttle import MAX_PER_MINUTE, Decision, Rate, gcra, gcra_us
+from localshelf.domain.throttle import MAX_PER_MINUTE, MICROSECONDS, Decision, Rate, gcra, gcra_us, to_us
 
 LIMITS = [1, 7, 20, 60, 300, 1000, 5000]
 # A small clock, a monotonic-like one and the Unix epoch now: floats lose precision as they grow,
@@ -143,3 +145,11 @@ def test_the_interval_is_sixty_seconds_over_the_limit_rounded_up_to_a_microsecon
 def test_a_limit_that_is_not_a_positive_whole_number_is_rejected(limit: object) -> None:
     with pytest.raises(ValueError, match="rate limit"):
         Rate(limit)  # type: ignore[arg-type]
+
+
+def test_seconds_as_doubles_round_trip_exactly_through_microseconds_until_2106() -> None:
+    # Stores may keep a TAT in seconds (PostgreSQL's `tat` column is a double) and still compute in µs.
+    rng = random.Random(7)
+    for _ in range(20_000):
+        us = rng.randrange(0, 2**32 * MICROSECONDS)
+        assert to_us(us / MICROSECONDS) == us

@@ -12,7 +12,7 @@ from typing import Literal
 
 from localshelf.domain.auth import Scope
 
-Access = Literal["any key", "member", "owner or manager", "owner", "signed-in user"]
+Access = Literal["any key", "member", "owner or manager", "owner or manager anywhere", "owner", "signed-in user"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ POLICIES: dict[str, ToolPolicy] = {
     "unpublish_location": ToolPolicy("owner or manager", Scope.LOCATIONS_WRITE),
     "republish_location": ToolPolicy("owner or manager", Scope.LOCATIONS_WRITE),
     "find_locations": PUBLIC,
-    "register_product": ToolPolicy("owner or manager", Scope.OFFERS_WRITE, tenant_scoped=False),
+    "register_product": ToolPolicy("owner or manager anywhere", Scope.OFFERS_WRITE, tenant_scoped=False),
     "get_product": PUBLIC,
     "create_in_store_offer": ToolPolicy("owner or manager", Scope.OFFERS_WRITE),
     "update_in_store_offer": ToolPolicy("owner or manager", Scope.OFFERS_WRITE),

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -67,7 +68,10 @@ class Principal:
 
     @property
     def throttle_key(self) -> str:
-        return f"{self.kind}:{self.key_prefix or self.name}"
+        """Short and fixed-length whatever the OAuth subject looks like (it is stored as a row key)."""
+        if self.key_prefix:
+            return f"key:{self.key_prefix}"
+        return f"{self.kind}:{hashlib.sha256(self.name.encode()).hexdigest()[:32]}"
 
     def role_in(self, organization_pk: int) -> Role | None:
         return Role.OWNER if self.is_operator else self.roles.get(organization_pk)

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    stdio_api_key: str | None = Field(
+        default=None,
+        description="Run the stdio transport as this API key's principal instead of the local operator.",
+    )
     rate_limit_per_minute: int = Field(default=300, ge=1, le=100_000, description="Tool calls per minute per key.")
     public_url: str = Field(
         default="http://127.0.0.1:8765/mcp",

@@ -15,9 +15,10 @@ import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
+from localshelf.domain.auth import Role
 from localshelf.store.db import Database
 from tests.builders import http_session, onboard, operator_key, operator_organization
-from tests.conftest import call
+from tests.conftest import call, call_error
 
 pytestmark = pytest.mark.anyio
 
@@ -143,3 +144,32 @@ async def test_the_stdio_entry_in_mcp_json_launches_a_working_server(tmp_path: P
     async with Client(params) as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
     assert "search_local_products" in tools
+
+
+async def test_stdio_can_run_as_an_api_key_instead_of_the_operator(database: Database) -> None:
+    own = operator_organization(database, "Key Holder")
+    other = operator_organization(database, "Somebody Else")
+    key = operator_key(database, own, Role.STAFF, frozenset())
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "localshelf", "serve"],
+        env={**_server_env(database), "LOCALSHELF_STDIO_API_KEY": key},
+    )
+    async with Client(params) as client:
+        assert (await call(client, "get_organization", organization_id=own))["id"] == own
+        assert (await call_error(client, "get_organization", organization_id=other))[0] == "not_found"
+        assert (await call_error(client, "create_organization", name="Nope"))[0] == "insufficient_scope"
+
+
+def test_stdio_refuses_to_start_with_a_bad_api_key(database: Database) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "localshelf", "serve"],
+        env={**_server_env(database), "LOCALSHELF_STDIO_API_KEY": "lsk_00000000_" + "0" * 32},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "LOCALSHELF_STDIO_API_KEY" in result.stderr and "Traceback" not in result.stderr

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from localshelf.config import Settings
+from localshelf.domain.auth import Principal
+from localshelf.domain.errors import Forbidden
 from localshelf.server.app import build_server
+from localshelf.services.keys import authenticate_key
 from localshelf.store.db import Database
+
+
+def stdio_principal(database: Database, key: str) -> Principal:
+    principal = database.transaction(authenticate_key, key, datetime.now(UTC))
+    if principal is None:
+        raise Forbidden("LOCALSHELF_STDIO_API_KEY is not a valid, unrevoked, unexpired API key.")
+    return principal
 
 
 def run(settings: Settings) -> None:
@@ -13,6 +25,8 @@ def run(settings: Settings) -> None:
     try:
         database.prepare(settings.should_auto_migrate)
         server = build_server(settings, database=database)
+        if settings.transport == "stdio" and settings.stdio_api_key:
+            server.local_principal = stdio_principal(database, settings.stdio_api_key)
         if settings.transport == "http":
             server.run("streamable-http", host=settings.host, port=settings.port, streamable_http_path="/mcp")
         else:

@@ -12,6 +12,7 @@ request stamps it, whatever the tool then does.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -79,7 +80,7 @@ OPTIONAL_FILLED = frozenset({"name", "latitude", "longitude", "price_minor"})
 PUBLIC_ID = re.compile(r"\b[a-z]{3}_[0-9a-z]{12}\b")
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 
-_numbers = iter(range(1, 1_000_000))
+_numbers = itertools.count(1)
 
 
 def fresh_gtin() -> str:
@@ -653,19 +654,16 @@ async def test_owners_read_every_write_attempt_newest_first_and_nobody_else_read
         dup = await call_error(client, "create_in_store_offer", organization_id=tenant.org, **duplicate)
     async with http_session(live.url, staff.key) as client:
         denied = await call_error(client, "publish_location", organization_id=tenant.org, **store, **here)
-        moved = await call_error(client, "update_location", location_id=tenant.loc, name="Moved")
     async with http_session(live.url, no_locations.key) as client:
-        unscoped = await call_error(client, "unpublish_location", location_id=tenant.loc)
-    assert (bad[0], dup[0], denied[0], moved[0], unscoped[0]) == (
+        unscoped = await call_error(client, "publish_location", organization_id=tenant.org, **store, **here)
+    assert (bad[0], dup[0], denied[0], unscoped[0]) == (
         "invalid_coordinates",
         "duplicate_offer",
-        "forbidden",
         "forbidden",
         "insufficient_scope",
     )
     expected = [  # newest first: (principal, key_prefix, tool, target_ids, outcome)
-        (no_locations.name, no_locations.prefix, "unpublish_location", [tenant.loc], "insufficient_scope"),
-        (staff.name, staff.prefix, "update_location", [tenant.loc], "forbidden"),
+        (no_locations.name, no_locations.prefix, "publish_location", [tenant.org], "insufficient_scope"),
         (staff.name, staff.prefix, "publish_location", [tenant.org], "forbidden"),
         (owner.name, owner.prefix, "create_in_store_offer", [tenant.loc, tenant.org, tenant.prd], "duplicate_offer"),
         (owner.name, owner.prefix, "publish_location", [tenant.org], "invalid_coordinates"),
@@ -681,6 +679,24 @@ async def test_owners_read_every_write_attempt_newest_first_and_nobody_else_read
     for reader, answer in ((staff, "forbidden"), (manager, "forbidden"), (outsider.owner, "not_found")):
         async with http_session(live.url, reader.key) as client:
             assert (await call_error(client, "list_audit_entries", organization_id=tenant.org))[0] == answer
+
+
+async def test_owners_also_read_failed_writes_that_name_only_a_location_offer_or_key(live: Live) -> None:
+    tenant = await new_tenant(live, "Holly Home Goods")
+    staff = new_key(live.database, tenant.org, Role.STAFF, ALL_SCOPES, name="holly staff")
+    unscoped = new_key(live.database, tenant.org, Role.OWNER, frozenset({Scope.OFFERS_WRITE}), name="holly sync")
+    async with http_session(live.url, staff.key) as client:
+        assert (await call_error(client, "update_location", location_id=tenant.loc, name="Moved"))[0] == "forbidden"
+        assert (await call_error(client, "update_in_store_offer", offer_id=tenant.ofr, price_minor=1))[0] == "forbidden"
+    async with http_session(live.url, unscoped.key) as client:
+        assert (await call_error(client, "revoke_api_key", key_id=tenant.spare.id))[0] == "insufficient_scope"
+    async with http_session(live.url, tenant.owner.key) as client:
+        page = await call(client, "list_audit_entries", organization_id=tenant.org, limit=3)
+    assert [(e["tool"], e["target_ids"], e["outcome"]) for e in page["entries"]] == [
+        ("revoke_api_key", [tenant.spare.id], "insufficient_scope"),
+        ("update_in_store_offer", [tenant.ofr], "forbidden"),
+        ("update_location", [tenant.loc], "forbidden"),
+    ]
 
 
 # --------------------------------------------------------------------------- 7. throttle
@@ -714,3 +730,26 @@ async def test_a_throttled_key_is_refused_before_anything_runs_and_other_keys_ca
     async with http_session(throttled, other.key) as client:
         created = await call(client, "create_in_store_offer", **offer)
     assert created["sku"] == "THROTTLE-1"
+
+
+PROBE_STORE = {
+    "name": "Probe",
+    "address_line1": "1 Probe St",
+    "city": "Portland",
+    "country": "US",
+    "latitude": SELLWOOD[0],
+    "longitude": SELLWOOD[1],
+}
+
+
+async def test_an_outsiders_attempt_is_not_filed_under_the_tenant_it_aimed_at(live: Live) -> None:
+    target = await new_tenant(live, "Juniper Joinery")
+    prober = await new_tenant(live, "Kestrel Kitchens")
+    async with http_session(live.url, prober.owner.key) as client:
+        code, _ = await call_error(client, "update_location", location_id=target.loc, name="Mine now")
+        assert code == "not_found"
+        code, _ = await call_error(client, "publish_location", organization_id=target.org, **PROBE_STORE)
+        assert code == "not_found"
+    async with http_session(live.url, target.owner.key) as client:
+        page = await call(client, "list_audit_entries", organization_id=target.org, limit=50)
+    assert prober.owner.prefix not in {entry["key_prefix"] for entry in page["entries"]}

@@ -11,7 +11,7 @@ from localshelf.domain.auth import Principal
 from localshelf.services.access import owned
 from localshelf.services.cursors import decode_cursor, encode_cursor
 from localshelf.store.db import UnitOfWork
-from localshelf.store.models import AuditEntry, Organization
+from localshelf.store.models import ApiKey, AuditEntry, InStoreOffer, Location, Organization
 
 
 class AuditEntryView(BaseModel):
@@ -37,11 +37,11 @@ def record(
     outcome: str,
     now: datetime,
 ) -> None:
-    organization_pk = (
-        uow.session.scalar(select(Organization.id).where(Organization.public_id == organization_id))
-        if organization_id
-        else None
-    )
+    organization_pk = _organization_of(uow, organization_id, target_ids)
+    if organization_pk is not None and principal.role_in(organization_pk) is None:
+        # An outsider's attempt is kept (operators see it) but not filed under the tenant it
+        # aimed at: that tenant's owners would otherwise learn the outsider's key names.
+        organization_pk = None
     uow.session.add(
         AuditEntry(
             organization_id=organization_pk,
@@ -53,6 +53,17 @@ def record(
             occurred_at=now,
         )
     )
+
+
+def _organization_of(uow: UnitOfWork, organization_id: str | None, target_ids: list[str]) -> int | None:
+    """The organization a call aimed at: named directly, or owning the location, offer or key it named."""
+    if organization_id:
+        return uow.session.scalar(select(Organization.id).where(Organization.public_id == organization_id))
+    for model in (Location, InStoreOffer, ApiKey):
+        found = uow.session.scalar(select(model.organization_id).where(model.public_id.in_(target_ids)).limit(1))
+        if found is not None:
+            return found
+    return None
 
 
 def list_audit_entries(uow: UnitOfWork, organization_id: str, cursor: str | None, limit: int) -> AuditPage:

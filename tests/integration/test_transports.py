@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -68,34 +69,54 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def running_http_server(database: Database, log_path: Path, **env: str) -> Iterator[str]:
+    """`localshelf serve --transport http` as a real process on a free loopback port; yields its /mcp URL."""
+    port = _free_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "localshelf", "serve", "--transport", "http", "--port", str(port)],
+            env={**_server_env(database), **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                assert process.poll() is None, log_path.read_text()
+                time.sleep(0.1)
+        else:
+            process.kill()
+            pytest.fail("HTTP server did not start within 30 s:\n" + log_path.read_text())
+        try:
+            yield f"http://127.0.0.1:{port}/mcp"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
 @pytest.fixture
 def http_server(database: Database, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localshelf", "serve", "--transport", "http", "--port", str(port)],
-        env=_server_env(database),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/mcp"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("HTTP server did not start within 30 s:\n" + (tmp_path / "server.log").read_text())
-    try:
+    with running_http_server(database, tmp_path / "server.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+
+
+def test_whoami_names_the_principal_and_a_plain_route_is_throttled_with_429(database: Database, tmp_path: Path) -> None:
+    organization_id = operator_organization(database, "Whoami Hardware")
+    key = operator_key(database, organization_id, Role.MANAGER, frozenset({"offers:write"}))
+    with running_http_server(database, tmp_path / "whoami.log", LOCALSHELF_RATE_LIMIT_PER_MINUTE="2") as url:
+        whoami = url.removesuffix("/mcp") + "/whoami"
+        assert httpx.get(whoami).status_code == 401
+        assert "resource_metadata=" in httpx.get(whoami).headers["www-authenticate"]
+        answers = [httpx.get(whoami, headers={"Authorization": f"Bearer {key}"}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0].json()["organizations"] == [{"id": organization_id, "role": "manager"}]
+    assert answers[0].json()["scopes"] == ["offers:write"]
+    assert 1 <= int(answers[2].headers["Retry-After"]) <= 30
+    assert answers[2].json()["error"] == "rate_limited"
 
 
 async def test_streamable_http_serves_a_full_onboarding_and_search(http_server: str, database: Database) -> None:

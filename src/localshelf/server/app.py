@@ -15,11 +15,14 @@ from localshelf import __version__
 from localshelf.config import Settings
 from localshelf.domain.auth import OPERATOR, Principal
 from localshelf.domain.errors import ErrorCode
+from localshelf.domain.throttle import Rate
 from localshelf.server.auth import caller_principal, http_auth
 from localshelf.server.errors import error_result, tool_failure
 from localshelf.server.guard import guarded
+from localshelf.server.routes import HttpGate, register_routes
 from localshelf.server.state import AppState, lifespan_for, utcnow
 from localshelf.store.db import Database
+from localshelf.store.throttle import Throttle, throttle_for
 
 INSTRUCTIONS = """\
 localshelf answers "who has this in stock near me?" from retailers' live store inventory.
@@ -100,22 +103,25 @@ def build_server(
 
     settings = settings or Settings()
     auth: dict[str, Any] = {}
+    throttle: Throttle | None = None
     if settings.transport == "http":
         if database is None:
             raise ValueError("the HTTP transport needs the database up front, to verify credentials")
         verifier, auth_settings = http_auth(settings, database)
         auth = {"token_verifier": verifier, "auth": auth_settings}
+        throttle = throttle_for(database.engine, Rate(settings.rate_limit_per_minute))
     server = LocalshelfServer(
         name="localshelf",
         title="localshelf — local inventory search",
         version=__version__,
         instructions=INSTRUCTIONS,
-        lifespan=lifespan_for(settings, database, clock),
+        lifespan=lifespan_for(settings, database, clock, throttle),
         log_level=settings.log_level,
         **auth,
     )
-    if auth:
+    if auth and throttle is not None and database is not None:
         server.local_principal = None
+        register_routes(server, HttpGate(verifier, throttle, settings.public_url), database)
     register_tools(server)
     register_resources(server)
     register_prompts(server)

@@ -49,8 +49,13 @@ class AppState:
 
 
 def lifespan_for(
-    settings: Settings, database: Database | None, clock: Callable[[], datetime]
+    settings: Settings,
+    database: Database | None,
+    clock: Callable[[], datetime],
+    throttle: Throttle | None = None,
 ) -> Callable[[MCPServer[AppState]], Any]:
+    """`throttle` shares one limiter with plain HTTP routes; by default each lifespan makes its own."""
+
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
         owned = database is None
@@ -58,8 +63,8 @@ def lifespan_for(
         try:
             if owned:
                 await anyio.to_thread.run_sync(db.prepare, settings.should_auto_migrate)
-            throttle = throttle_for(db.engine, Rate(settings.rate_limit_per_minute))
-            yield AppState(settings=settings, database=db, clock=clock, throttle=throttle)
+            limiter = throttle or throttle_for(db.engine, Rate(settings.rate_limit_per_minute))
+            yield AppState(settings=settings, database=db, clock=clock, throttle=limiter)
         finally:
             if owned:
                 db.dispose()

@@ -17,6 +17,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from localshelf.domain.auth import Role
+from localshelf.services import keys
 from localshelf.store.db import Database
 from tests.builders import http_session, onboard, operator_key, operator_organization
 from tests.conftest import call, call_error
@@ -194,3 +195,14 @@ def test_stdio_refuses_to_start_with_a_bad_api_key(database: Database) -> None:
     )
     assert result.returncode == 2
     assert "LOCALSHELF_STDIO_API_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_a_key_records_when_it_was_last_used(http_server: str, database: Database) -> None:
+    organization_id = operator_organization(database, "Last Used Books")
+    key = operator_key(database, organization_id)
+    before = database.transaction(keys.list_api_keys, organization_id, read_only=True).keys[0]
+    assert before.last_used_at is None
+    async with http_session(http_server, key) as client:
+        await call(client, "get_organization", organization_id=organization_id)
+    after = database.transaction(keys.list_api_keys, organization_id, read_only=True).keys[0]
+    assert after.last_used_at is not None

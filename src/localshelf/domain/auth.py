@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
@@ -61,6 +62,7 @@ class Principal:
     roles: Mapping[int, Role] = field(default_factory=lambda: MappingProxyType({}))
     user_id: int | None = None
     key_prefix: str | None = None
+    last_used_at: datetime | None = field(default=None, compare=False)
 
     @property
     def is_operator(self) -> bool:

@@ -21,7 +21,7 @@ from pydantic import ConfigDict
 from localshelf.config import Settings
 from localshelf.domain.auth import Principal
 from localshelf.server.oauth import JwtVerifier, OAuthSettings, TokenRejected
-from localshelf.services.keys import KEY_MARK, authenticate_key
+from localshelf.services.keys import KEY_MARK, authenticate_key, key_needs_touch, touch_key
 from localshelf.services.members import principal_for_subject
 from localshelf.store.db import Database
 
@@ -50,10 +50,12 @@ class CredentialVerifier:
     async def verify_token(self, token: str) -> AccessToken | None:
         now = datetime.now(UTC)
         if token.startswith(KEY_MARK):
-            principal = await self.database.run(authenticate_key, token, now)
+            principal = await self.database.read(authenticate_key, token, now)
             if principal is None:
                 logger.info("refused an API key (unknown, revoked or expired)")
                 return None
+            if principal.key_prefix and key_needs_touch(principal, now):
+                await self.database.run(touch_key, principal.key_prefix, now)
             return self._access_token(principal, client_id=principal.key_prefix or "api-key", expires_at=None)
         if self.jwt is None:
             return None

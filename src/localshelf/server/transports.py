@@ -13,7 +13,7 @@ from localshelf.store.db import Database
 
 
 def stdio_principal(database: Database, key: str) -> Principal:
-    principal = database.transaction(authenticate_key, key, datetime.now(UTC))
+    principal = database.transaction(authenticate_key, key, datetime.now(UTC), read_only=True)
     if principal is None:
         raise Forbidden("LOCALSHELF_STDIO_API_KEY is not a valid, unrevoked, unexpired API key.")
     return principal

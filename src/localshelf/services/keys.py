@@ -145,7 +145,10 @@ def revoke_api_key(uow: UnitOfWork, key_id: str, now: datetime) -> ApiKeyView:
 
 
 def authenticate_key(uow: UnitOfWork, presented: str, now: datetime) -> Principal | None:
-    """The principal of a presented key, or None for anything but a live, matching key."""
+    """The principal of a presented key, or None for anything but a live, matching key.
+
+    Reads only (runs in a read-only unit); `touch_key` records the use when `key_needs_touch` says so.
+    """
     parts = presented.split("_")
     if len(parts) != 3 or f"{parts[0]}_" != KEY_MARK or len(parts[1]) != PREFIX_LENGTH:
         return None
@@ -154,12 +157,23 @@ def authenticate_key(uow: UnitOfWork, presented: str, now: datetime) -> Principa
         return None
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         return None
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
-        key.last_used_at = now
     return Principal(
         kind="api_key",
         name=key.name,
         scopes=frozenset(key.scopes),
         roles=MappingProxyType({key.organization_id: Role(key.role)}),
         key_prefix=key.prefix,
+        last_used_at=key.last_used_at,
     )
+
+
+def key_needs_touch(principal: Principal, now: datetime) -> bool:
+    last = principal.last_used_at
+    return principal.key_prefix is not None and (last is None or now - last >= LAST_USED_GRANULARITY)
+
+
+def touch_key(uow: UnitOfWork, prefix: str, now: datetime) -> None:
+    """Record a key's use (at most once per LAST_USED_GRANULARITY, so reads stay reads)."""
+    key = uow.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is not None:
+        key.last_used_at = now

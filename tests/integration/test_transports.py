@@ -206,3 +206,24 @@ async def test_a_key_records_when_it_was_last_used(http_server: str, database: D
         await call(client, "get_organization", organization_id=organization_id)
     after = database.transaction(keys.list_api_keys, organization_id, read_only=True).keys[0]
     assert after.last_used_at is not None
+
+
+async def test_two_server_processes_on_one_postgresql_share_one_allowance(
+    postgis_database: Database, tmp_path: Path
+) -> None:
+    organization_id = operator_organization(postgis_database, "Shared Limit Hardware")
+    key = operator_key(postgis_database, organization_id)
+    limit = 6
+    with (
+        running_http_server(postgis_database, tmp_path / "a.log", LOCALSHELF_RATE_LIMIT_PER_MINUTE=str(limit)) as a,
+        running_http_server(postgis_database, tmp_path / "b.log", LOCALSHELF_RATE_LIMIT_PER_MINUTE=str(limit)) as b,
+    ):
+        async with http_session(a, key) as on_a, http_session(b, key) as on_b:
+            outcomes = []
+            for _ in range(limit):  # alternate: each process alone would allow `limit`
+                for client in (on_a, on_b):
+                    result = await client.call_tool("get_organization", {"organization_id": organization_id})
+                    outcomes.append("ok" if not result.is_error else result.content[0].text.partition(":")[0])
+    # One call every 10 s refills at limit 6/min; the loop takes well under a second.
+    assert outcomes.count("ok") == limit
+    assert outcomes.count("rate_limited") == limit

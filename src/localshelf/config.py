@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    encryption_keys: str | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys for POS tokens at rest; the first encrypts, all decrypt.",
+    )
+    shopify_client_id: str | None = None
+    shopify_client_secret: str | None = None
+    shopify_scopes: str = "read_products,read_inventory,read_locations"
+    shopify_api_version: str = "2025-07"
+    shopify_base_url_template: str = Field(
+        default="https://{shop}",
+        description="Where a shop's OAuth and Admin API live; tests point it at the local Shopify fake.",
+    )
     stdio_api_key: str | None = Field(
         default=None,
         description="Run the stdio transport as this API key's principal instead of the local operator.",
@@ -47,6 +59,11 @@ class Settings(BaseSettings):
     oauth_jwks_url: str | None = Field(default=None, description="JWKS of that issuer.")
     oauth_jwks_file: str | None = Field(default=None, description="JWKS as a local file instead of a URL.")
     oauth_audience: str | None = Field(default=None, description="Required `aud`; default: public_url.")
+
+    @property
+    def web_base_url(self) -> str:
+        """Where people open the verification page and providers send callbacks: public_url without /mcp."""
+        return self.public_url.removesuffix("/").removesuffix("/mcp")
 
     @property
     def is_sqlite(self) -> bool:

@@ -40,7 +40,8 @@ from sqlalchemy import func, select, update
 from localshelf.domain.auth import ALL_SCOPES, Role, Scope
 from localshelf.domain.gtin import with_check_digit
 from localshelf.domain.ids import new_public_id
-from localshelf.services import keys
+from localshelf.pos.crypto import TokenCipher
+from localshelf.services import connect, keys
 from localshelf.services.keys import CreatedApiKey
 from localshelf.store.db import Database
 from localshelf.store.models import ApiKey, AuditEntry
@@ -53,6 +54,7 @@ pytestmark = pytest.mark.anyio
 ISSUER = "https://auth.localshelf.test/realms/shelf"
 KID = "localshelf-test-signing-key"
 SERVER_START_SECONDS = 30
+ENCRYPTION_KEY = TokenCipher.generate_key()
 THROTTLED_RATE = 5  # calls per minute for the throttle server: one call every 12 s once the burst is spent
 
 # Arguments that name an object of an organization, and the kind of id each takes.
@@ -61,7 +63,17 @@ TENANT_ID_KINDS = {
     "location_id": "location",
     "offer_id": "offer",
     "key_id": "api_key",
+    "integration_id": "integration",
+    "device_code": "device code",  # not a public id, but a tenant's object all the same
 }
+
+
+def unknown_value(argument: str) -> str:
+    """A well-formed name for an object that does not exist."""
+    kind = TENANT_ID_KINDS[argument]
+    return secrets.token_urlsafe(43) if kind == "device code" else new_public_id(kind)
+
+
 # Read-only tools anyone with a credential may call: they must answer with public data only.
 PUBLIC_READS = frozenset({"search_local_products", "check_product_availability", "find_locations", "get_product"})
 # Which roles of an API key each access level admits. A key belongs to one organization and is
@@ -106,6 +118,8 @@ def valid_values() -> dict[str, Any]:
         "subject": f"authz-member-{n}",
         "gtin": fresh_gtin(),
         "query": "cordless drill",
+        "provider": "shopify",
+        "shop_domain": f"authz-{n}.myshopify.com",
     }
 
 
@@ -139,6 +153,8 @@ class Tenant:
     gtin: str
     owner: CreatedApiKey  # role owner, every scope
     spare: CreatedApiKey  # a staff key, the object of revoke_api_key
+    integration: str  # a pending Shopify integration
+    device_code: str  # its connect grant's device code (a bearer secret of this tenant)
 
     @property
     def ids(self) -> dict[str, str]:
@@ -149,6 +165,8 @@ class Tenant:
             "offer_id": self.ofr,
             "key_id": self.spare.id,
             "product_id": self.prd,
+            "integration_id": self.integration,
+            "device_code": self.device_code,
         }
 
 
@@ -184,7 +202,25 @@ async def new_tenant(live: Live, name: str, product: str = "DeWalt 20V Cordless 
     gtin = fresh_gtin()
     async with http_session(live.url, owner.key) as client:
         shop = await onboard(client, organization_id=org, store=f"{name} – Sellwood", gtin=gtin, product=product)
-    return Tenant(org=shop.org, loc=shop.loc, ofr=shop.ofr, prd=shop.prd, gtin=gtin, owner=owner, spare=spare)
+    started = live.database.transaction(
+        connect.start_pos_connect,
+        org,
+        "shopify",
+        f"{secrets.token_hex(4)}.myshopify.com",
+        datetime.now(UTC),
+        "http://x",
+    )
+    return Tenant(
+        org=shop.org,
+        loc=shop.loc,
+        ofr=shop.ofr,
+        prd=shop.prd,
+        gtin=gtin,
+        owner=owner,
+        spare=spare,
+        integration=started.integration_id,
+        device_code=started.device_code,
+    )
 
 
 def data_rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -218,7 +254,7 @@ def arguments_for(tool: Tool, ids: dict[str, str]) -> dict[str, Any]:
     values = valid_values()
     arguments: dict[str, Any] = {}
     for name in schema.get("properties", {}):
-        if name.endswith("_id"):
+        if name.endswith("_id") or name == "device_code":
             assert name in ids, f"{tool.name}: no test object for {name}; add its kind to TENANT_ID_KINDS and Tenant"
             arguments[name] = ids[name]
         elif name in required or name in OPTIONAL_FILLED:
@@ -260,6 +296,9 @@ def running_server(database: Database, workdir: Path, jwks_file: Path, **setting
         "LOCALSHELF_PUBLIC_URL": url,
         "LOCALSHELF_OAUTH_ISSUER": ISSUER,
         "LOCALSHELF_OAUTH_JWKS_FILE": str(jwks_file),
+        "LOCALSHELF_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "LOCALSHELF_SHOPIFY_CLIENT_ID": "authz-app",
+        "LOCALSHELF_SHOPIFY_CLIENT_SECRET": "authz-app-secret",
         **{f"LOCALSHELF_{name.upper()}": value for name, value in settings.items()},
     }
     log_path = workdir / f"server-{port}.log"
@@ -354,7 +393,7 @@ async def test_every_tool_has_a_policy_and_every_tenant_scoped_tool_hides_other_
             variants = [set(named)] + ([{arg} for arg in named] if len(named) > 1 else [])
             for foreign in variants:
                 arguments = arguments_for(tool, {**a.ids, **{arg: b.ids[arg] for arg in foreign}})
-                unknown = {**arguments, **{arg: new_public_id(TENANT_ID_KINDS[arg]) for arg in foreign}}
+                unknown = {**arguments, **{arg: unknown_value(arg) for arg in foreign}}
                 code, message = await call_error(client, name, **arguments)
                 unknown_code, unknown_message = await call_error(client, name, **unknown)
                 assert code == unknown_code == "not_found", f"{name} with B's {sorted(foreign)}: {code}: {message}"

@@ -23,6 +23,7 @@ import pytest
 from mcp import Client
 from mcp.types import Tool
 
+from localshelf.services import connect
 from localshelf.store.db import Database
 from tests.builders import SELLWOOD, Onboarded, client_at, onboard
 from tests.conftest import FIXED_NOW, call, table_rows
@@ -42,9 +43,20 @@ READ_TOOLS = frozenset(
         "check_product_availability",
         "list_api_keys",
         "list_audit_entries",
+        "list_integrations",
+        "get_integration",
     }
 )
-CREATE_TOOLS = frozenset({"create_organization", "publish_location", "create_in_store_offer", "create_api_key"})
+CREATE_TOOLS = frozenset(
+    {
+        "create_organization",
+        "publish_location",
+        "create_in_store_offer",
+        "create_api_key",
+        "start_pos_connect",
+        "poll_pos_connect",
+    }
+)
 CHANGE_TOOLS = frozenset(
     {
         "update_location",
@@ -53,11 +65,12 @@ CHANGE_TOOLS = frozenset(
         "republish_location",
         "revoke_api_key",
         "add_member",
+        "disconnect_integration",
     }
 )
 WRITE_TOOLS = CREATE_TOOLS | CHANGE_TOOLS | {"register_product"}
 EXPECTED_TOOLS = READ_TOOLS | WRITE_TOOLS
-assert len(EXPECTED_TOOLS) == 19
+assert len(EXPECTED_TOOLS) == 24
 
 GEO_TOOLS = (
     "publish_location",
@@ -202,7 +215,15 @@ async def shop(sqlite_client: Client) -> Onboarded:
     return await onboard(sqlite_client)
 
 
-def _read_calls(shop: Onboarded) -> dict[str, dict[str, Any]]:
+@pytest.fixture
+def integration(sqlite_database: Database, shop: Onboarded) -> str:
+    started = sqlite_database.transaction(
+        connect.start_pos_connect, shop.org, "shopify", "alder-hardware.myshopify.com", FIXED_NOW, "http://127.0.0.1"
+    )
+    return started.integration_id
+
+
+def _read_calls(shop: Onboarded, integration: str) -> dict[str, dict[str, Any]]:
     here = {"latitude": SELLWOOD[0], "longitude": SELLWOOD[1]}
     return {
         "get_organization": {"organization_id": shop.org},
@@ -213,14 +234,17 @@ def _read_calls(shop: Onboarded) -> dict[str, dict[str, Any]]:
         "check_product_availability": {"gtin": "036000291452", **here},
         "list_api_keys": {"organization_id": shop.org},
         "list_audit_entries": {"organization_id": shop.org},
+        "list_integrations": {"organization_id": shop.org},
+        "get_integration": {"integration_id": integration},
     }
 
 
-async def _repeatable_calls(client: Client, shop: Onboarded) -> dict[str, dict[str, Any]]:
+async def _repeatable_calls(client: Client, shop: Onboarded, integration: str) -> dict[str, dict[str, Any]]:
     key = await call(
         client, "create_api_key", organization_id=shop.org, name="to revoke", role="staff", scopes=["offers:write"]
     )
     return {
+        "disconnect_integration": {"integration_id": integration},
         "revoke_api_key": {"key_id": key["id"]},
         "add_member": {"organization_id": shop.org, "subject": "someone@example.com", "role": "staff"},
         "update_location": {"location_id": shop.loc, "name": "Alder Hardware – Sellwood (new sign)"},
@@ -233,18 +257,18 @@ async def _repeatable_calls(client: Client, shop: Onboarded) -> dict[str, dict[s
 
 @pytest.mark.parametrize("name", sorted(READ_TOOLS))
 async def test_a_read_only_tool_leaves_every_table_as_it_was(
-    sqlite_client: Client, sqlite_database: Database, shop: Onboarded, name: str
+    sqlite_client: Client, sqlite_database: Database, shop: Onboarded, integration: str, name: str
 ) -> None:
     before = table_rows(sqlite_database)
-    assert await call(sqlite_client, name, **_read_calls(shop)[name])
+    assert await call(sqlite_client, name, **_read_calls(shop, integration)[name])
     assert table_rows(sqlite_database) == before
 
 
 @pytest.mark.parametrize("name", sorted(CHANGE_TOOLS | {"register_product"}))
 async def test_an_idempotent_tool_called_twice_leaves_the_same_state_and_answer_as_once(
-    sqlite_client: Client, sqlite_database: Database, shop: Onboarded, name: str
+    sqlite_client: Client, sqlite_database: Database, shop: Onboarded, integration: str, name: str
 ) -> None:
-    arguments = (await _repeatable_calls(sqlite_client, shop))[name]
+    arguments = (await _repeatable_calls(sqlite_client, shop, integration))[name]
     first = await call(sqlite_client, name, **arguments)
     after_once = table_rows(sqlite_database)
     second = await call(sqlite_client, name, **arguments)

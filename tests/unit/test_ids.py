@@ -18,6 +18,7 @@ def test_prefixes_are_the_documented_ones() -> None:
         "retailer_item": "itm",
         "user": "usr",
         "api_key": "key",
+        "integration": "int",
     }
 
 

@@ -28,6 +28,7 @@ ID_PREFIXES: dict[str, str] = {
     "retailer_item": "itm",
     "user": "usr",
     "api_key": "key",
+    "integration": "int",
 }
 
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"

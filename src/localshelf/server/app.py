@@ -17,6 +17,7 @@ from localshelf.domain.auth import OPERATOR, Principal
 from localshelf.domain.errors import ErrorCode
 from localshelf.domain.throttle import Rate
 from localshelf.server.auth import caller_principal, http_auth
+from localshelf.server.connect_pages import register_connect_pages
 from localshelf.server.errors import error_result, tool_failure
 from localshelf.server.guard import guarded
 from localshelf.server.routes import HttpGate, register_routes
@@ -122,6 +123,7 @@ def build_server(
     if auth and throttle is not None and database is not None:
         server.local_principal = None
         register_routes(server, HttpGate(verifier, throttle, settings.public_url), database)
+        register_connect_pages(server, settings, database)
     register_tools(server)
     register_resources(server)
     register_prompts(server)

@@ -258,3 +258,52 @@ class RateLimit(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     tat: Mapped[float] = mapped_column(Float)
+
+
+PROVIDERS = ("shopify", "square", "clover", "lightspeed")
+INTEGRATION_STATUSES = ("pending", "connected", "error", "reauthorization_required", "disconnected")
+GRANT_STATUSES = ("pending", "approved", "denied", "connected", "expired")
+
+
+class Integration(Base):
+    """A POS account connected to an organization (the seed's InventorySource)."""
+
+    __tablename__ = "integrations"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "provider", "external_account", name="uq_integration_account"),
+        CheckConstraint(_in("provider", PROVIDERS), name="provider"),
+        CheckConstraint(_in("status", INTEGRATION_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    external_account: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    access_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    connected_at: Mapped[datetime | None] = mapped_column()
+    last_sync_at: Mapped[datetime | None] = mapped_column()
+    disconnected_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConnectGrant(Base):
+    """One headless connect (RFC 8628 device authorization grant); codes are stored hashed."""
+
+    __tablename__ = "connect_grants"
+    __table_args__ = (CheckConstraint(_in("status", GRANT_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    device_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_code: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column()
+    last_polled_at: Mapped[datetime | None] = mapped_column()
+    oauth_state_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,9 +11,9 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 
 from localshelf.server.state import AppState
-from localshelf.tools import access, locations, offers, organizations, products, search
+from localshelf.tools import access, integrations, locations, offers, organizations, products, search
 
-GROUPS = (organizations, locations, products, offers, search, access)
+GROUPS = (organizations, locations, products, offers, search, access, integrations)
 
 
 def register_tools(server: MCPServer[AppState]) -> None:

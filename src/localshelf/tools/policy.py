@@ -48,6 +48,11 @@ POLICIES: dict[str, ToolPolicy] = {
     "revoke_api_key": ToolPolicy("owner", Scope.KEYS_WRITE),
     "add_member": ToolPolicy("owner", Scope.ORGANIZATIONS_WRITE),
     "list_audit_entries": ToolPolicy("owner"),
+    "start_pos_connect": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
+    "poll_pos_connect": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
+    "list_integrations": ToolPolicy("member"),
+    "get_integration": ToolPolicy("member"),
+    "disconnect_integration": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
 }
 
 

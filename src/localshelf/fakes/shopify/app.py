@@ -1,0 +1,178 @@
+"""The ASGI app: routes, token check, shop resolution and fault injection.
+
+Routes: ``GET /admin/oauth/authorize``, ``POST /admin/oauth/access_token``,
+``POST /admin/api/{version}/graphql.json``. The shop is chosen by the ``Host`` header
+(``alder-hardware.myshopify.com``); when the host is not a known shop and the fake holds exactly one shop
+(e.g. under uvicorn on localhost), that shop answers. Unknown shop → 404.
+
+Fault injection (``FakeShopify.faults``): queue ``Fault`` objects; each applies to the next ``count``
+matching requests (``path_contains`` filter), before normal handling.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
+
+from localshelf.fakes.shopify import graphql, oauth
+from localshelf.fakes.shopify.state import Shop, ShopifyState
+from localshelf.fakes.shopify.webhooks import WebhookSender
+
+INVALID_TOKEN_BODY = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+FaultKind = Literal["rate_limit", "server_error", "delay", "truncate"]
+
+
+@dataclass
+class Fault:
+    """``rate_limit``: 429 (with ``Retry-After: retry_after`` unless None). ``server_error``: ``status``
+    (500/502/503...; 503 carries Retry-After when set). ``delay``: wait ``delay_seconds`` through the fake's
+    ``sleep`` then answer normally. ``truncate``: the real answer cut to half its bytes, Content-Length
+    still announcing the full length."""
+
+    kind: FaultKind
+    count: int = 1
+    status: int = 500
+    retry_after: int | None = None
+    delay_seconds: float = 0.0
+    path_contains: str = ""
+
+
+class FakeShopify:
+    def __init__(
+        self, state: ShopifyState | None = None, *, sleep: Callable[[float], Awaitable[None]] | None = None
+    ) -> None:
+        self.state = state or ShopifyState()
+        self.faults: list[Fault] = []
+        self.sleep: Callable[[float], Awaitable[None]] = sleep or anyio.sleep
+        self.request_log: list[tuple[str, str]] = []
+        self.webhooks = WebhookSender(self.state)
+        self._app = Starlette(
+            routes=[
+                Route("/admin/oauth/authorize", self._authorize, methods=["GET"]),
+                Route("/admin/oauth/access_token", self._access_token, methods=["POST"]),
+                Route("/admin/api/{version}/graphql.json", self._graphql, methods=["POST"]),
+            ]
+        )
+
+    # ------------------------------------------------------------ knobs
+
+    def inject(self, fault: Fault) -> None:
+        self.faults.append(fault)
+
+    def _take_fault(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.count > 0 and fault.path_contains in path:
+                fault.count -= 1
+                if fault.count == 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    # ------------------------------------------------------------ ASGI
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        self.request_log.append((scope["method"], scope["path"]))
+        fault = self._take_fault(scope["path"])
+        if fault is None:
+            await self._app(scope, receive, send)
+            return
+        if fault.kind == "delay":
+            await self.sleep(fault.delay_seconds)
+            await self._app(scope, receive, send)
+        elif fault.kind == "rate_limit":
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            await JSONResponse(
+                {
+                    "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+                },
+                429,
+                headers,
+            )(scope, receive, send)
+        elif fault.kind == "server_error":
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            await JSONResponse({"errors": "Internal Server Error"}, fault.status, headers)(scope, receive, send)
+        else:
+            await self._truncated(scope, receive, send)
+
+    async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start: dict[str, object] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                body = message.get("body", b"")
+                assert isinstance(body, bytes)
+                chunks.append(body)
+
+        await self._app(scope, receive, capture)
+        full = b"".join(chunks)
+        raw_headers = start.get("headers", [])
+        assert isinstance(raw_headers, list)
+        headers = [(k, v) for k, v in raw_headers if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(full)).encode()))
+        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
+        await send({"type": "http.response.body", "body": full[: len(full) // 2], "more_body": False})
+
+    # ------------------------------------------------------------ handlers
+
+    def _shop(self, request: Request) -> Shop | None:
+        host = request.headers.get("host", "").split(":", 1)[0].lower()
+        shop = self.state.shops.get(host)
+        if shop is None and len(self.state.shops) == 1:
+            shop = next(iter(self.state.shops.values()))
+        return shop
+
+    async def _authorize(self, request: Request) -> Response:
+        shop = self._shop(request)
+        if shop is None:
+            return JSONResponse({"errors": "Not Found"}, 404)
+        return await oauth.authorize(request, self.state, shop)
+
+    async def _access_token(self, request: Request) -> Response:
+        shop = self._shop(request)
+        if shop is None:
+            return JSONResponse({"errors": "Not Found"}, 404)
+        return await oauth.access_token(request, self.state, shop)
+
+    async def _graphql(self, request: Request) -> Response:
+        shop = self._shop(request)
+        if shop is None:
+            return JSONResponse({"errors": "Not Found"}, 404)
+        if request.path_params["version"] not in self.state.api_versions:
+            return JSONResponse({"errors": "Not Found"}, 404)
+        token = request.headers.get("x-shopify-access-token", "")
+        scope = shop.tokens.get(token)
+        if scope is None:
+            return JSONResponse(INVALID_TOKEN_BODY, 401)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        return JSONResponse(graphql.execute(self.state, shop, scope, body))
+
+
+def create_app(state: ShopifyState | None = None) -> FakeShopify:
+    """Factory for ``uvicorn --factory localshelf.fakes.shopify.app:demo_app``-style use."""
+    return FakeShopify(state)
+
+
+def demo_app() -> FakeShopify:
+    """One seeded shop (alder-hardware.myshopify.com, 50 products × 3 locations) for manual runs."""
+    state = ShopifyState()
+    shop = state.add_shop("alder-hardware.myshopify.com")
+    state.seed(shop, products=50, locations=3, seed=1)
+    return FakeShopify(state)

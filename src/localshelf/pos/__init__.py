@@ -1,0 +1,1 @@
+"""Point-of-sale connectors: shared security primitives (secrets at rest, provider signatures)."""

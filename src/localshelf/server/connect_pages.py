@@ -1,0 +1,167 @@
+"""The person-facing step of a headless connect: enter the code, see what is being connected, approve or deny,
+go through the provider's consent, land back here. No JavaScript; every value shown is escaped; forms carry a
+double-submit CSRF token; responses carry restrictive security headers; code guessing is rate-limited per client.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from datetime import UTC, datetime
+from html import escape
+from typing import Any
+
+import anyio.to_thread
+import httpx
+from mcp.server.mcpserver import MCPServer
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from localshelf.config import Settings
+from localshelf.domain.throttle import Rate
+from localshelf.pos.crypto import TokenCipher
+from localshelf.pos.shopify_oauth import ExchangeFailed, ShopifyApp, exchange_code
+from localshelf.pos.signatures import shopify_callback_valid, valid_shop_domain
+from localshelf.services import connect
+from localshelf.store.db import Database
+from localshelf.store.throttle import throttle_for
+
+CSRF_COOKIE = "localshelf_csrf"
+ATTEMPTS_PER_MINUTE = 10  # code entries per client address; RFC 8628 §5.1 asks for a limit
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5;"
+    "color:#111;background:#fff}label,input,button{display:block;font-size:1.1rem;margin:.5rem 0}"
+    "input{padding:.5rem;border:2px solid #333;width:100%;box-sizing:border-box;letter-spacing:.2em}"
+    "button{padding:.6rem 1.2rem;border:2px solid #111;background:#0b5;color:#fff;cursor:pointer}"
+    "button.deny{background:#fff;color:#111}:focus{outline:3px solid #06c;outline-offset:2px}"
+)
+
+
+def _page(title: str, body: str, status: int = 200, csrf: str | None = None) -> HTMLResponse:
+    html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body><main><h1>{escape(title)}</h1>{body}</main></body></html>"
+    )
+    response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    if csrf is not None:
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/")
+    return response
+
+
+def _csrf_field(token: str) -> str:
+    return f'<input type="hidden" name="csrf" value="{escape(token)}">'
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """The posted form, or None when its CSRF token does not match the cookie."""
+    form = await request.form()
+    fields = {key: str(value) for key, value in form.items()}
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie, fields.get("csrf", "")):
+        return None
+    return fields
+
+
+def register_connect_pages(server: MCPServer[Any], settings: Settings, database: Database) -> None:
+    attempts = throttle_for(database.engine, Rate(ATTEMPTS_PER_MINUTE))
+    callback_url = f"{settings.web_base_url}/integrations/shopify/callback"
+
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    @server.custom_route("/connect", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def enter_code(request: Request) -> Response:
+        token = secrets.token_urlsafe(32)
+        prefilled = escape(request.query_params.get("user_code", "")[:20])
+        body = (
+            "<p>Enter the code your assistant showed you to connect your point-of-sale system.</p>"
+            f'<form method="post" action="/connect">{_csrf_field(token)}'
+            '<label for="user_code">Code</label>'
+            f'<input id="user_code" name="user_code" value="{prefilled}" autocomplete="one-time-code" '
+            'autocapitalize="characters" required maxlength="20" autofocus>'
+            "<button type=submit>Continue</button></form>"
+        )
+        return _page("Connect your store", body, csrf=token)
+
+    @server.custom_route("/connect", methods=["POST"])  # type: ignore[untyped-decorator]
+    async def confirm(request: Request) -> Response:
+        form = await _form(request)
+        if form is None:
+            return _page("Session expired", '<p>Please <a href="/connect">start again</a>.</p>', status=403)
+        client = request.client.host if request.client else "unknown"
+        decision = await anyio.to_thread.run_sync(attempts.acquire, f"connect-page:{client}")
+        if not decision.allowed:
+            wait = int(decision.retry_after_seconds) + 1
+            return _page("Too many attempts", f"<p>Wait {wait} seconds, then try again.</p>", status=429)
+        grant = await database.read(connect.grant_for_page, form.get("user_code", ""), now())
+        if grant is None:
+            return _page(
+                "Code not recognised",
+                '<p>That code is wrong, used or expired. <a href="/connect">Try again</a>.</p>',
+                status=400,
+            )
+        token = secrets.token_urlsafe(32)
+        body = (
+            f"<p><strong>{escape(grant.organization_name)}</strong> will be connected to the "
+            f"{escape(grant.provider.capitalize())} store <strong>{escape(grant.external_account)}</strong>. "
+            "localshelf will read its products, prices and stock to show them in local search.</p>"
+            f'<form method="post" action="/connect/decision">{_csrf_field(token)}'
+            f'<input type="hidden" name="user_code" value="{escape(grant.user_code)}">'
+            '<button type=submit name="decision" value="approve">Approve and continue</button>'
+            '<button type=submit name="decision" value="deny" class="deny">Deny</button></form>'
+        )
+        return _page("Confirm the connection", body, csrf=token)
+
+    @server.custom_route("/connect/decision", methods=["POST"])  # type: ignore[untyped-decorator]
+    async def decide(request: Request) -> Response:
+        form = await _form(request)
+        if form is None:
+            return _page("Session expired", '<p>Please <a href="/connect">start again</a>.</p>', status=403)
+        user_code = form.get("user_code", "")
+        if form.get("decision") == "deny":
+            await database.run(connect.deny, user_code, now())
+            return _page("Connection denied", "<p>Nothing was connected. You can close this page.</p>")
+        app = ShopifyApp.from_settings(settings)
+        state = secrets.token_urlsafe(32)
+        shop = await database.run(connect.approve, user_code, state, now())
+        if shop is None:
+            return _page("Code not recognised", "<p>That code is used or expired.</p>", status=400)
+        return RedirectResponse(app.authorize_url(shop, state, callback_url), status_code=303, headers=SECURITY_HEADERS)
+
+    @server.custom_route("/integrations/shopify/callback", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def shopify_callback(request: Request) -> Response:
+        failed = _page("Could not connect", "<p>The connection could not be completed. Start again.</p>", status=400)
+        app = ShopifyApp.from_settings(settings)
+        query = list(request.query_params.multi_items())
+        params = dict(query)
+        shop, state, code = params.get("shop", ""), params.get("state", ""), params.get("code", "")
+        if not (valid_shop_domain(shop) and state and code):
+            return failed
+        if not shopify_callback_valid(app.client_secret, query, time.time()):
+            return failed
+        if await database.read(connect.grant_for_state, state, now()) != shop:
+            return failed
+        try:
+            async with httpx.AsyncClient() as http:
+                token = await exchange_code(app, shop, code, http)
+        except ExchangeFailed:
+            return failed
+        cipher = TokenCipher.from_setting(settings.encryption_keys or "")
+        connected = await database.run(connect.complete, state, cipher.encrypt(token.access_token), token.scopes, now())
+        if connected is None:
+            return failed
+        return _page(
+            "Connected",
+            f"<p>{escape(connected.external_account)} is connected. You can close this page; "
+            "your assistant will take it from here.</p>",
+        )

@@ -1,0 +1,280 @@
+"""Headless POS connect: the OAuth 2.0 device authorization grant (RFC 8628) in front of the provider's OAuth.
+
+An agent starts a grant and gets a short user code; a person enters it on the verification
+page (any device), sees which organization and shop they are connecting, approves, and is
+sent through the provider's consent; the provider's callback completes the grant; the
+agent's poll turns `connected`. Codes are stored hashed; user codes are single-use.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from localshelf.domain import device_codes as codes
+from localshelf.domain.errors import ErrorCode, InvalidInput, NotFound
+from localshelf.domain.ids import new_public_id
+from localshelf.pos.signatures import valid_shop_domain
+from localshelf.services.access import readable, writable
+from localshelf.store.db import UnitOfWork
+from localshelf.store.models import ConnectGrant, Integration, Organization
+
+Provider = Literal["shopify", "square", "clover", "lightspeed"]
+SUPPORTED_PROVIDERS = frozenset({"shopify"})
+PollStatus = Literal["authorization_pending", "slow_down", "access_denied", "expired_token", "connected"]
+
+
+class IntegrationView(BaseModel):
+    id: str
+    organization_id: str
+    provider: Provider
+    external_account: str = Field(description="The POS account, e.g. the Shopify shop domain.")
+    status: Literal["pending", "connected", "error", "reauthorization_required", "disconnected"]
+    scopes: list[str]
+    created_at: datetime
+    connected_at: datetime | None
+    last_sync_at: datetime | None
+
+
+class ConnectStarted(BaseModel):
+    device_code: str = Field(description="Secret: pass it to poll_pos_connect; never show it to the person.")
+    user_code: str = Field(description="Show this to the person, with verification_uri.")
+    verification_uri: str
+    verification_uri_complete: str = Field(description="The page with the code filled in (for a link or QR).")
+    expires_in: int = Field(description="Seconds until the codes expire.")
+    interval: int = Field(description="Poll no more often than this many seconds.")
+    integration_id: str
+
+
+class ConnectPoll(BaseModel):
+    status: PollStatus
+    interval: int = Field(description="Seconds to wait before the next poll (grows after slow_down).")
+    integration: IntegrationView | None = None
+
+
+class GrantOnPage(BaseModel):
+    """What the verification page shows the person before they approve."""
+
+    user_code: str
+    organization_name: str
+    provider: Provider
+    external_account: str
+
+
+def integration_view(integration: Integration, organization_id: str) -> IntegrationView:
+    return IntegrationView(
+        id=integration.public_id,
+        organization_id=organization_id,
+        provider=integration.provider,
+        external_account=integration.external_account,
+        status=integration.status,
+        scopes=list(integration.scopes or []),
+        created_at=integration.created_at,
+        connected_at=integration.connected_at,
+        last_sync_at=integration.last_sync_at,
+    )
+
+
+def _integration(uow: UnitOfWork, organization: Organization, provider: str, account: str) -> Integration:
+    found = uow.session.scalar(
+        select(Integration).where(
+            Integration.organization_id == organization.id,
+            Integration.provider == provider,
+            Integration.external_account == account,
+        )
+    )
+    if found is None:
+        found = Integration(
+            public_id=new_public_id("integration"),
+            organization_id=organization.id,
+            provider=provider,
+            external_account=account,
+            status="pending",
+            scopes=[],
+        )
+        uow.session.add(found)
+        uow.session.flush()
+    return found
+
+
+def start_pos_connect(
+    uow: UnitOfWork, organization_id: str, provider: str, shop_domain: str, now: datetime, web_base_url: str
+) -> ConnectStarted:
+    organization = writable(uow, Organization, organization_id)
+    if provider not in SUPPORTED_PROVIDERS:
+        raise InvalidInput(
+            f"{provider} connect is not available yet; supported: {sorted(SUPPORTED_PROVIDERS)}.",
+            ErrorCode.INVALID_ARGUMENT,
+        )
+    shop = shop_domain.strip().lower()
+    if not valid_shop_domain(shop):
+        raise InvalidInput(f"{shop_domain!r:.60} is not a shop domain like 'alder-hardware.myshopify.com'.")
+    integration = _integration(uow, organization, provider, shop)
+    device_code, user_code = codes.new_device_code(), codes.new_user_code()
+    uow.session.add(
+        ConnectGrant(
+            organization_id=organization.id,
+            integration_id=integration.id,
+            device_code_hash=codes.code_hash(device_code),
+            user_code=codes.normalize_user_code(user_code) or user_code,
+            status="pending",
+            interval_seconds=codes.DEFAULT_INTERVAL_SECONDS,
+            expires_at=now + timedelta(seconds=codes.DEFAULT_EXPIRES_IN_SECONDS),
+            created_at=now,
+        )
+    )
+    uow.session.flush()
+    page = f"{web_base_url}/connect"
+    return ConnectStarted(
+        device_code=device_code,
+        user_code=user_code,
+        verification_uri=page,
+        verification_uri_complete=f"{page}?user_code={user_code}",
+        expires_in=codes.DEFAULT_EXPIRES_IN_SECONDS,
+        interval=codes.DEFAULT_INTERVAL_SECONDS,
+        integration_id=integration.public_id,
+    )
+
+
+def poll_pos_connect(uow: UnitOfWork, device_code: str, now: datetime) -> ConnectPoll:
+    grant = uow.session.scalar(
+        select(ConnectGrant).where(ConnectGrant.device_code_hash == codes.code_hash(device_code))
+    )
+    if grant is None:
+        raise NotFound("No connect grant for that device_code.")
+    organization = uow.session.get(Organization, grant.organization_id)
+    assert organization is not None
+    try:
+        writable(uow, Organization, organization.public_id)
+    except NotFound:
+        raise NotFound("No connect grant for that device_code.") from None
+    too_fast, interval = codes.poll_decision(
+        grant.last_polled_at.timestamp() if grant.last_polled_at else None, grant.interval_seconds, now.timestamp()
+    )
+    grant.last_polled_at, grant.interval_seconds = now, interval
+    if grant.status == "connected":
+        integration = uow.session.get(Integration, grant.integration_id)
+        assert integration is not None
+        grant.status = "expired"  # the device code is single-use: a second poll after success expires
+        return ConnectPoll(
+            status="connected", interval=interval, integration=integration_view(integration, organization.public_id)
+        )
+    if grant.status == "expired" or now >= grant.expires_at:
+        grant.status = "expired"
+        return ConnectPoll(status="expired_token", interval=interval)
+    if grant.status == "denied":
+        return ConnectPoll(status="access_denied", interval=interval)
+    return ConnectPoll(status="slow_down" if too_fast else "authorization_pending", interval=interval)
+
+
+def _live_grant(uow: UnitOfWork, user_code: str, now: datetime) -> ConnectGrant | None:
+    normalized = codes.normalize_user_code(user_code)
+    if normalized is None:
+        return None
+    grant = uow.session.scalar(select(ConnectGrant).where(ConnectGrant.user_code == normalized))
+    if grant is None or grant.status != "pending" or now >= grant.expires_at:
+        return None
+    return grant
+
+
+def grant_for_page(uow: UnitOfWork, user_code: str, now: datetime) -> GrantOnPage | None:
+    grant = _live_grant(uow, user_code, now)
+    if grant is None:
+        return None
+    organization = uow.session.get(Organization, grant.organization_id)
+    integration = uow.session.get(Integration, grant.integration_id)
+    assert organization is not None and integration is not None
+    return GrantOnPage(
+        user_code=grant.user_code,
+        organization_name=organization.name,
+        provider=integration.provider,
+        external_account=integration.external_account,
+    )
+
+
+def approve(uow: UnitOfWork, user_code: str, state: str, now: datetime) -> str | None:
+    """Mark the grant approved and remember the OAuth `state`; returns the shop, or None if the code is dead."""
+    grant = _live_grant(uow, user_code, now)
+    if grant is None:
+        return None
+    grant.status, grant.oauth_state_hash = "approved", codes.code_hash(state)
+    integration = uow.session.get(Integration, grant.integration_id)
+    assert integration is not None
+    return integration.external_account
+
+
+def deny(uow: UnitOfWork, user_code: str, now: datetime) -> bool:
+    grant = _live_grant(uow, user_code, now)
+    if grant is None:
+        return False
+    grant.status = "denied"
+    return True
+
+
+def grant_for_state(uow: UnitOfWork, state: str, now: datetime) -> str | None:
+    """The shop an OAuth callback's `state` was issued for, if it is live and unused."""
+    grant = uow.session.scalar(select(ConnectGrant).where(ConnectGrant.oauth_state_hash == codes.code_hash(state)))
+    if grant is None or grant.status != "approved" or now >= grant.expires_at:
+        return None
+    integration = uow.session.get(Integration, grant.integration_id)
+    assert integration is not None
+    return integration.external_account
+
+
+def complete(
+    uow: UnitOfWork, state: str, encrypted_token: str, scopes: list[str], now: datetime
+) -> IntegrationView | None:
+    """Store the provider's token and connect; the state is consumed (single use)."""
+    grant = uow.session.scalar(select(ConnectGrant).where(ConnectGrant.oauth_state_hash == codes.code_hash(state)))
+    if grant is None or grant.status != "approved":
+        return None
+    integration = uow.session.get(Integration, grant.integration_id)
+    organization = uow.session.get(Organization, grant.organization_id)
+    assert integration is not None and organization is not None
+    integration.access_token_encrypted = encrypted_token
+    integration.scopes = sorted(scopes)
+    integration.status, integration.connected_at, integration.disconnected_at = "connected", now, None
+    grant.status, grant.oauth_state_hash = "connected", None
+    uow.session.flush()
+    return integration_view(integration, organization.public_id)
+
+
+def list_integrations(uow: UnitOfWork, organization_id: str) -> list[IntegrationView]:
+    organization = readable(uow, Organization, organization_id)
+    rows = uow.session.scalars(
+        select(Integration).where(Integration.organization_id == organization.id).order_by(Integration.id)
+    )
+    return [integration_view(row, organization.public_id) for row in rows]
+
+
+def _owned_integration(uow: UnitOfWork, integration_id: str, write: bool) -> tuple[Integration, str]:
+    row = uow.session.execute(
+        select(Integration, Organization.public_id)
+        .join(Organization, Organization.id == Integration.organization_id)
+        .where(Integration.public_id == integration_id)
+    ).first()
+    if row is None:
+        raise NotFound.of("integration", integration_id)
+    integration, organization_id = row
+    try:
+        (writable if write else readable)(uow, Organization, organization_id)
+    except NotFound:
+        raise NotFound.of("integration", integration_id) from None
+    return integration, organization_id
+
+
+def get_integration(uow: UnitOfWork, integration_id: str) -> IntegrationView:
+    integration, organization_id = _owned_integration(uow, integration_id, write=False)
+    return integration_view(integration, organization_id)
+
+
+def disconnect_integration(uow: UnitOfWork, integration_id: str, now: datetime) -> IntegrationView:
+    """Stop updates, keep offers and data (seed), forget the token."""
+    integration, organization_id = _owned_integration(uow, integration_id, write=True)
+    integration.status, integration.disconnected_at = "disconnected", now
+    integration.access_token_encrypted = None
+    uow.session.flush()
+    return integration_view(integration, organization_id)

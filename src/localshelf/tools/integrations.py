@@ -1,0 +1,83 @@
+"""Tools: POS integrations and the headless connect (RFC 8628 device flow)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import BaseModel, Field
+
+from localshelf.domain.errors import ErrorCode, Unavailable
+from localshelf.server.state import AppState, app_state
+from localshelf.services import connect
+from localshelf.services.connect import ConnectPoll, ConnectStarted, IntegrationView, Provider
+from localshelf.tools import hints
+from localshelf.tools.types import OrganizationId, Text255
+
+IntegrationId = Annotated[str, Field(description="Integration id, e.g. 'int_7k3m9x2p4q8r'.", max_length=64)]
+
+
+class IntegrationList(BaseModel):
+    integrations: list[IntegrationView]
+
+
+def _require_connect_configured(state: AppState) -> None:
+    settings = state.settings
+    if not (settings.encryption_keys and settings.shopify_client_id and settings.shopify_client_secret):
+        raise Unavailable(
+            "POS connect is not configured on this server: it needs LOCALSHELF_ENCRYPTION_KEYS and the "
+            "Shopify app's LOCALSHELF_SHOPIFY_CLIENT_ID / LOCALSHELF_SHOPIFY_CLIENT_SECRET.",
+            ErrorCode.UNAVAILABLE,
+        )
+
+
+def register(server: MCPServer[AppState]) -> None:
+    @server.tool(annotations=hints.creates("Start POS connect"))
+    async def start_pos_connect(
+        organization_id: OrganizationId,
+        provider: Annotated[Provider, Field(description="The POS system; 'shopify' today.")],
+        shop_domain: Annotated[Text255, Field(description="The shop, e.g. 'alder-hardware.myshopify.com'.")],
+        ctx: Context[AppState, Any],
+    ) -> ConnectStarted:
+        """Connect a retailer's POS without a browser session of your own (OAuth device flow, RFC 8628).
+
+        Show the person user_code and verification_uri (or the verification_uri_complete link); they approve on
+        any device. Then call poll_pos_connect(device_code) every `interval` seconds until it says connected.
+        """
+        state = app_state(ctx)
+        _require_connect_configured(state)
+        return await state.run(
+            connect.start_pos_connect,
+            organization_id,
+            provider,
+            shop_domain,
+            state.clock(),
+            state.settings.web_base_url,
+        )
+
+    @server.tool(annotations=hints.creates("Poll POS connect"))
+    async def poll_pos_connect(
+        device_code: Annotated[str, Field(description="device_code from start_pos_connect.", max_length=128)],
+        ctx: Context[AppState, Any],
+    ) -> ConnectPoll:
+        """Check a headless connect: authorization_pending, slow_down (wait `interval`), access_denied,
+        expired_token, or connected (with the integration). The device code works once after success."""
+        state = app_state(ctx)
+        return await state.run(connect.poll_pos_connect, device_code, state.clock())
+
+    @server.tool(annotations=hints.read_only("List integrations"))
+    async def list_integrations(organization_id: OrganizationId, ctx: Context[AppState, Any]) -> IntegrationList:
+        """An organization's POS integrations with their status."""
+        found = await app_state(ctx).read(connect.list_integrations, organization_id)
+        return IntegrationList(integrations=found)
+
+    @server.tool(annotations=hints.read_only("Get integration"))
+    async def get_integration(integration_id: IntegrationId, ctx: Context[AppState, Any]) -> IntegrationView:
+        """One POS integration: provider, account, status, granted scopes, connect and last-sync times."""
+        return await app_state(ctx).read(connect.get_integration, integration_id)
+
+    @server.tool(annotations=hints.changes("Disconnect integration"))
+    async def disconnect_integration(integration_id: IntegrationId, ctx: Context[AppState, Any]) -> IntegrationView:
+        """Stop updates from a POS. Offers and data are kept; the stored POS token is deleted."""
+        state = app_state(ctx)
+        return await state.run(connect.disconnect_integration, integration_id, state.clock())

@@ -77,7 +77,7 @@ def running_http_server(database: Database, log_path: Path, **env: str) -> Itera
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "localshelf", "serve", "--transport", "http", "--port", str(port)],
-            env={**_server_env(database), **env},
+            env={**_server_env(database), "LOCALSHELF_PUBLIC_URL": f"http://127.0.0.1:{port}/mcp", **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -1,0 +1,109 @@
+"""The provider-neutral read contract every POS connector implements.
+
+A connector turns one provider's catalog (products/variants, locations, stock levels) into the records
+below. Reads stream page by page: each page carries ``next_cursor``, the checkpoint from which a later
+call resumes (``None`` once the listing is exhausted), so a sync never holds a whole catalog in memory
+and can restart where it stopped.
+
+Errors are typed so callers can react without parsing messages: :class:`PosAuthError` means the
+integration must be re-authorized, :class:`PosRateLimited` and :class:`PosUnavailable` are worth a later
+retry, :class:`PosBadResponse` means the provider answered something this connector does not understand.
+No message ever contains an access token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class PosLocation:
+    external_id: str
+    name: str
+    address_line1: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country: str | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PosItem:
+    """One sellable item: a product variant (a product without options has exactly one)."""
+
+    external_id: str  # the variant's id
+    product_external_id: str
+    sku: str | None
+    barcode: str | None
+    name: str  # the product title, plus the variant title unless it is "Default Title"
+    brand: str | None
+    category: str | None
+    description: str | None
+    image_urls: tuple[str, ...]
+    price_minor: int  # integer minor units of ``currency``
+    currency: str
+    active: bool  # the product is live (Shopify: status ACTIVE; DRAFT and ARCHIVED are inactive)
+    inventory_item_id: str | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PosStock:
+    inventory_item_id: str
+    location_external_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    items: tuple[PosItem, ...]
+    next_cursor: str | None  # resume after this page with ``items(after=next_cursor)``; None = done
+
+
+@dataclass(frozen=True, slots=True)
+class StockPage:
+    stock: tuple[PosStock, ...]
+    next_cursor: str | None  # resume after this page with ``stock(location, after=next_cursor)``; None = done
+
+
+class CatalogReader(Protocol):
+    async def shop_currency(self) -> str: ...
+
+    async def locations(self) -> list[PosLocation]: ...
+
+    def items(self, after: str | None = None) -> AsyncIterator[ItemPage]: ...
+
+    def stock(self, location_external_id: str, after: str | None = None) -> AsyncIterator[StockPage]: ...
+
+
+class PosError(Exception):
+    """Base of every connector error. ``status`` is the HTTP status when one was received."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class PosAuthError(PosError):
+    """401/403 or missing access: the token was revoked or lacks a scope; the integration needs re-authorization."""
+
+
+class PosRateLimited(PosError):
+    """Still throttled after the retry budget. ``retry_after`` is the provider's last hint in seconds, if any."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class PosUnavailable(PosError):
+    """5xx, timeouts, connection failures or truncated bodies that outlasted the retry budget."""
+
+
+class PosBadResponse(PosError):
+    """An answer of unexpected shape, a non-retryable 4xx, or a GraphQL error other than throttling."""

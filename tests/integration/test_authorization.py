@@ -119,6 +119,7 @@ def valid_values() -> dict[str, Any]:
         "gtin": fresh_gtin(),
         "query": "cordless drill",
         "provider": "shopify",
+        "mapping": [],
         "shop_domain": f"authz-{n}.myshopify.com",
     }
 

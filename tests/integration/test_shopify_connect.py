@@ -16,6 +16,8 @@ import uvicorn
 from localshelf.domain.auth import Role, Scope
 from localshelf.fakes.shopify import App, FakeShopify, ShopifyState
 from localshelf.pos.crypto import TokenCipher
+from localshelf.services import locations
+from localshelf.services.locations import LocationFields
 from localshelf.store.db import Database
 from localshelf.store.models import Integration
 from tests.builders import http_session, operator_key, operator_organization
@@ -32,7 +34,7 @@ CLIENT_ID, CLIENT_SECRET = "localshelf-test-app", "localshelf-test-secret"
 def fake_shopify() -> Iterator[tuple[str, FakeShopify]]:
     """The Shopify fake on a real loopback port, with the real clock (callbacks carry real timestamps)."""
     state = ShopifyState(App(client_id=CLIENT_ID, client_secret=CLIENT_SECRET), clock=time.time)
-    state.add_shop(SHOP)
+    state.seed(state.add_shop(SHOP), products=5, locations=2, seed=1)
     fake = FakeShopify(state)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(fake, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
@@ -47,6 +49,13 @@ def fake_shopify() -> Iterator[tuple[str, FakeShopify]]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def operator_store(database: Database, organization_id: str, name: str) -> str:
+    fields = LocationFields(
+        name=name, address_line1="1 SE Main St", city="Portland", country="US", latitude=45.5, longitude=-122.6
+    )
+    return database.transaction(locations.publish_location, organization_id, fields).id
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -117,6 +126,31 @@ async def test_an_agent_connects_a_shop_through_a_person_approving_on_any_device
             )
             listed = await call(agent, "list_integrations", organization_id=organization_id)
             assert [i["status"] for i in listed["integrations"]] == ["connected"]
+            integration_id = listed["integrations"][0]["id"]
+
+            # Map the POS's locations to localshelf stores (suggested by name).
+            pos_names = sorted(location.name for location in fake.state.shops[SHOP].locations.values())
+            store = operator_store(database, organization_id, pos_names[0])
+            found = await call(agent, "list_pos_locations", integration_id=integration_id)
+            assert found["refreshed"] is True
+            assert sorted(p["name"] for p in found["locations"]) == pos_names
+            first = next(p for p in found["locations"] if p["name"] == pos_names[0])
+            assert first["suggested_location_id"] == store and first["mapped_location_id"] is None
+            mapped = await call(
+                agent,
+                "map_pos_locations",
+                integration_id=integration_id,
+                mapping=[{"pos_location_id": first["pos_location_id"], "location_id": store}],
+            )
+            assert {p["name"]: p["mapped_location_id"] for p in mapped["locations"]}[pos_names[0]] == store
+            other = operator_store(database, operator_organization(database, "Someone Else"), "Elsewhere")
+            code, _ = await call_error(
+                agent,
+                "map_pos_locations",
+                integration_id=integration_id,
+                mapping=[{"pos_location_id": first["pos_location_id"], "location_id": other}],
+            )
+            assert code == "not_found"
 
     issued = next(iter(fake.state.shops[SHOP].tokens))
     with database.session() as session:

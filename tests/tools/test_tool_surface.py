@@ -66,11 +66,13 @@ CHANGE_TOOLS = frozenset(
         "revoke_api_key",
         "add_member",
         "disconnect_integration",
+        "map_pos_locations",
     }
 )
-WRITE_TOOLS = CREATE_TOOLS | CHANGE_TOOLS | {"register_product"}
+IDEMPOTENT_ADDS = frozenset({"register_product", "list_pos_locations"})
+WRITE_TOOLS = CREATE_TOOLS | CHANGE_TOOLS | IDEMPOTENT_ADDS
 EXPECTED_TOOLS = READ_TOOLS | WRITE_TOOLS
-assert len(EXPECTED_TOOLS) == 24
+assert len(EXPECTED_TOOLS) == 26
 
 GEO_TOOLS = (
     "publish_location",
@@ -181,8 +183,11 @@ async def test_tools_that_create_a_new_record_per_call_are_not_idempotent(tools:
     assert (annotations.destructive_hint, annotations.idempotent_hint) == (False, False)
 
 
-async def test_register_product_is_idempotent_and_not_destructive(tools: dict[str, Tool]) -> None:
-    annotations = tools["register_product"].annotations
+@pytest.mark.parametrize("name", sorted(IDEMPOTENT_ADDS))
+async def test_an_idempotent_adding_tool_is_marked_idempotent_and_not_destructive(
+    tools: dict[str, Tool], name: str
+) -> None:
+    annotations = tools[name].annotations
     assert annotations is not None
     assert (annotations.destructive_hint, annotations.idempotent_hint) == (False, True)
 
@@ -252,6 +257,8 @@ async def _repeatable_calls(client: Client, shop: Onboarded, integration: str) -
         "unpublish_location": {"location_id": shop.loc},
         "republish_location": {"location_id": shop.loc},
         "register_product": {"gtin": "036000291452", "name": "Another name for the same barcode"},
+        "list_pos_locations": {"integration_id": integration},
+        "map_pos_locations": {"integration_id": integration, "mapping": []},
     }
 
 
@@ -264,7 +271,7 @@ async def test_a_read_only_tool_leaves_every_table_as_it_was(
     assert table_rows(sqlite_database) == before
 
 
-@pytest.mark.parametrize("name", sorted(CHANGE_TOOLS | {"register_product"}))
+@pytest.mark.parametrize("name", sorted(CHANGE_TOOLS | IDEMPOTENT_ADDS))
 async def test_an_idempotent_tool_called_twice_leaves_the_same_state_and_answer_as_once(
     sqlite_client: Client, sqlite_database: Database, shop: Onboarded, integration: str, name: str
 ) -> None:

@@ -250,7 +250,7 @@ def list_integrations(uow: UnitOfWork, organization_id: str) -> list[Integration
     return [integration_view(row, organization.public_id) for row in rows]
 
 
-def _owned_integration(uow: UnitOfWork, integration_id: str, write: bool) -> tuple[Integration, str]:
+def owned_integration(uow: UnitOfWork, integration_id: str, write: bool) -> tuple[Integration, str]:
     row = uow.session.execute(
         select(Integration, Organization.public_id)
         .join(Organization, Organization.id == Integration.organization_id)
@@ -267,14 +267,22 @@ def _owned_integration(uow: UnitOfWork, integration_id: str, write: bool) -> tup
 
 
 def get_integration(uow: UnitOfWork, integration_id: str) -> IntegrationView:
-    integration, organization_id = _owned_integration(uow, integration_id, write=False)
+    integration, organization_id = owned_integration(uow, integration_id, write=False)
     return integration_view(integration, organization_id)
 
 
 def disconnect_integration(uow: UnitOfWork, integration_id: str, now: datetime) -> IntegrationView:
     """Stop updates, keep offers and data (seed), forget the token."""
-    integration, organization_id = _owned_integration(uow, integration_id, write=True)
+    integration, organization_id = owned_integration(uow, integration_id, write=True)
     integration.status, integration.disconnected_at = "disconnected", now
     integration.access_token_encrypted = None
     uow.session.flush()
     return integration_view(integration, organization_id)
+
+
+def connected_account(uow: UnitOfWork, integration_id: str) -> tuple[str, str] | None:
+    """(shop, encrypted token) of a connected integration the actor may read; None when not connected."""
+    integration, _ = owned_integration(uow, integration_id, write=False)
+    if integration.status != "connected" or not integration.access_token_encrypted:
+        return None
+    return integration.external_account, integration.access_token_encrypted

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 
 from localshelf.domain.errors import ErrorCode, Unavailable
 from localshelf.server.state import AppState, app_state
-from localshelf.services import connect
+from localshelf.services import connect, pos_gateway, pos_locations
 from localshelf.services.connect import ConnectPoll, ConnectStarted, IntegrationView, Provider
+from localshelf.services.pos_locations import LocationMapping, PosLocationList
 from localshelf.tools import hints
 from localshelf.tools.types import OrganizationId, Text255
 
@@ -75,6 +76,37 @@ def register(server: MCPServer[AppState]) -> None:
     async def get_integration(integration_id: IntegrationId, ctx: Context[AppState, Any]) -> IntegrationView:
         """One POS integration: provider, account, status, granted scopes, connect and last-sync times."""
         return await app_state(ctx).read(connect.get_integration, integration_id)
+
+    @server.tool(annotations=hints.creates("List POS locations", idempotent=True))
+    async def list_pos_locations(
+        integration_id: IntegrationId,
+        ctx: Context[AppState, Any],
+        refresh: Annotated[
+            bool, Field(description="Read the current list from the POS first (when connected).")
+        ] = True,
+    ) -> PosLocationList:
+        """The POS's store locations, each with the localshelf location it is mapped to or a suggested match.
+
+        Stock of an unmapped POS location is kept but not searchable: map every location with map_pos_locations.
+        """
+        state = app_state(ctx)
+        account = await state.read(connect.connected_account, integration_id) if refresh else None
+        if account is not None:
+            seen = await pos_gateway.fetch_locations(state.settings, *account)
+            await state.run(pos_locations.store_pos_locations, integration_id, seen, state.clock())
+        return await state.read(pos_locations.list_pos_locations, integration_id, account is not None)
+
+    @server.tool(annotations=hints.changes("Map POS locations"))
+    async def map_pos_locations(
+        integration_id: IntegrationId,
+        mapping: Annotated[
+            list[LocationMapping],
+            Field(max_length=500, description="Pairs of POS location id and localshelf location id (null unmaps)."),
+        ],
+        ctx: Context[AppState, Any],
+    ) -> PosLocationList:
+        """Say which localshelf store each POS location is; its stock then shows at that store."""
+        return await app_state(ctx).run(pos_locations.map_pos_locations, integration_id, mapping)
 
     @server.tool(annotations=hints.changes("Disconnect integration"))
     async def disconnect_integration(integration_id: IntegrationId, ctx: Context[AppState, Any]) -> IntegrationView:

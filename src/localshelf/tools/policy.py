@@ -53,6 +53,8 @@ POLICIES: dict[str, ToolPolicy] = {
     "list_integrations": ToolPolicy("member"),
     "get_integration": ToolPolicy("member"),
     "disconnect_integration": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
+    "list_pos_locations": ToolPolicy("member"),
+    "map_pos_locations": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
 }
 
 

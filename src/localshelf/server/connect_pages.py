@@ -58,6 +58,10 @@ def _page(title: str, body: str, status: int = 200, csrf: str | None = None) -> 
     return response
 
 
+def _session_expired() -> HTMLResponse:
+    return _page("Session expired", '<p>Please <a href="/connect">start again</a>.</p>', status=403)
+
+
 def _csrf_field(token: str) -> str:
     return f'<input type="hidden" name="csrf" value="{escape(token)}">'
 
@@ -97,7 +101,7 @@ def register_connect_pages(server: MCPServer[Any], settings: Settings, database:
     async def confirm(request: Request) -> Response:
         form = await _form(request)
         if form is None:
-            return _page("Session expired", '<p>Please <a href="/connect">start again</a>.</p>', status=403)
+            return _session_expired()
         client = request.client.host if request.client else "unknown"
         decision = await anyio.to_thread.run_sync(attempts.acquire, f"connect-page:{client}")
         if not decision.allowed:
@@ -126,7 +130,7 @@ def register_connect_pages(server: MCPServer[Any], settings: Settings, database:
     async def decide(request: Request) -> Response:
         form = await _form(request)
         if form is None:
-            return _page("Session expired", '<p>Please <a href="/connect">start again</a>.</p>', status=403)
+            return _session_expired()
         user_code = form.get("user_code", "")
         if form.get("decision") == "deny":
             await database.run(connect.deny, user_code, now())

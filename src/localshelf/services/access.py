@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from localshelf.domain.auth import WRITE_ROLES, Role
 from localshelf.domain.errors import Forbidden, NotFound
 from localshelf.services.lookup import KIND, by_public_id
 from localshelf.store.db import UnitOfWork
-from localshelf.store.models import InStoreOffer, Location, Organization
+from localshelf.store.models import ApiKey, InStoreOffer, Integration, Location, Organization
 
 Owned = TypeVar("Owned", Organization, Location, InStoreOffer)
 
@@ -52,6 +53,23 @@ def owned(uow: UnitOfWork, organization_id: str) -> Organization:
     organization = by_public_id(uow.session, Organization, organization_id)
     check(uow, organization.id, "organization", organization_id, Role.OWNER)
     return organization
+
+
+Child = TypeVar("Child", Location, InStoreOffer, ApiKey, Integration)
+
+
+def tenant_object(uow: UnitOfWork, model: type[Child], public_id: str, need: Role) -> tuple[Child, str]:
+    """An object that belongs to an organization, with that organization's public id, if the actor may."""
+    row = uow.session.execute(
+        select(model, Organization.public_id)
+        .join(Organization, Organization.id == model.organization_id)
+        .where(model.public_id == public_id)
+    ).first()
+    if row is None:
+        raise NotFound.of(KIND[model], public_id)
+    entity, organization_id = row
+    check(uow, entity.organization_id, KIND[model], public_id, need)
+    return entity, organization_id
 
 
 def require_writer_somewhere(uow: UnitOfWork) -> None:

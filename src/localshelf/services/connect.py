@@ -15,10 +15,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from localshelf.domain import device_codes as codes
+from localshelf.domain.auth import Role
 from localshelf.domain.errors import ErrorCode, InvalidInput, NotFound
 from localshelf.domain.ids import new_public_id
 from localshelf.pos.signatures import valid_shop_domain
-from localshelf.services.access import readable, writable
+from localshelf.services.access import readable, tenant_object, writable
 from localshelf.store.db import UnitOfWork
 from localshelf.store.models import ConnectGrant, Integration, Organization
 
@@ -251,19 +252,7 @@ def list_integrations(uow: UnitOfWork, organization_id: str) -> list[Integration
 
 
 def owned_integration(uow: UnitOfWork, integration_id: str, write: bool) -> tuple[Integration, str]:
-    row = uow.session.execute(
-        select(Integration, Organization.public_id)
-        .join(Organization, Organization.id == Integration.organization_id)
-        .where(Integration.public_id == integration_id)
-    ).first()
-    if row is None:
-        raise NotFound.of("integration", integration_id)
-    integration, organization_id = row
-    try:
-        (writable if write else readable)(uow, Organization, organization_id)
-    except NotFound:
-        raise NotFound.of("integration", integration_id) from None
-    return integration, organization_id
+    return tenant_object(uow, Integration, integration_id, Role.MANAGER if write else Role.STAFF)
 
 
 def get_integration(uow: UnitOfWork, integration_id: str) -> IntegrationView:

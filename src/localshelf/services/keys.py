@@ -17,11 +17,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from localshelf.domain.auth import Principal, Role, parse_scopes, role_at_least
-from localshelf.domain.errors import Forbidden, InvalidInput, NotFound
+from localshelf.domain.errors import Forbidden, InvalidInput
 from localshelf.domain.ids import ID_ALPHABET, new_public_id
-from localshelf.services.access import owned
+from localshelf.services.access import owned, tenant_object
 from localshelf.store.db import UnitOfWork
-from localshelf.store.models import ApiKey, Organization
+from localshelf.store.models import ApiKey
 
 KEY_MARK = "lsk_"
 PREFIX_LENGTH = 8
@@ -127,18 +127,7 @@ def list_api_keys(uow: UnitOfWork, organization_id: str) -> ApiKeyList:
 
 
 def revoke_api_key(uow: UnitOfWork, key_id: str, now: datetime) -> ApiKeyView:
-    row = uow.session.execute(
-        select(ApiKey, Organization.public_id)
-        .join(Organization, Organization.id == ApiKey.organization_id)
-        .where(ApiKey.public_id == key_id)
-    ).first()
-    if row is None:
-        raise NotFound.of("API key", key_id)
-    key, organization_id = row
-    try:
-        owned(uow, organization_id)
-    except NotFound:
-        raise NotFound.of("API key", key_id) from None
+    key, organization_id = tenant_object(uow, ApiKey, key_id, Role.OWNER)
     key.revoked_at = key.revoked_at or now
     uow.session.flush()
     return _view(key, organization_id)

@@ -9,11 +9,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from localshelf.domain.errors import NotFound
-from localshelf.store.models import InStoreOffer, Location, Organization, Product
+from localshelf.store.models import ApiKey, InStoreOffer, Integration, Location, Organization, Product
 
 Model = TypeVar("Model", Organization, Location, Product, InStoreOffer)
 
-KIND = {Organization: "organization", Location: "location", Product: "product", InStoreOffer: "offer"}
+KIND: dict[type, str] = {
+    Organization: "organization",
+    Location: "location",
+    Product: "product",
+    InStoreOffer: "offer",
+    ApiKey: "API key",
+    Integration: "integration",
+}
 
 
 def by_public_id(session: Session, model: type[Model], public_id: str, *options: LoaderOption) -> Model:

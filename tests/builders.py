@@ -11,20 +11,22 @@ import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
 from geographiclib.geodesic import Geodesic
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from sqlalchemy import select
 
 from localshelf.config import Settings
 from localshelf.domain.auth import ALL_SCOPES, Role
 from localshelf.domain.gtin import with_check_digit
 from localshelf.server.app import build_server
-from localshelf.services import keys, organizations
-from localshelf.store.db import Database
+from localshelf.services import keys, organizations, sync_jobs, webhooks
+from localshelf.store.db import Database, UnitOfWork
+from localshelf.store.models import Integration, WebhookEndpoint
 from tests.conftest import FIXED_NOW, call
 
 Point = tuple[float, float]
@@ -39,7 +41,7 @@ _product_numbers = itertools.count(1)
 @asynccontextmanager
 async def client_at(database: Database, when: datetime) -> AsyncIterator[Client]:
     """Another MCP session over the same database whose server clock reads `when`."""
-    server = build_server(Settings(database_url="sqlite://"), database=database, clock=lambda: when)
+    server = build_server(Settings(database_url="sqlite://", sync_worker=False), database=database, clock=lambda: when)
     async with Client(server) as session:
         yield session
 
@@ -179,3 +181,29 @@ def operator_key(
 
 def operator_organization(database: Database, name: str = "Alder Hardware", kind: str = "retailer") -> str:
     return database.transaction(organizations.create_organization, name, kind, None).id
+
+
+def finished_sync_job(uow: UnitOfWork, integration_id: str) -> str:
+    """A sync job of `integration_id` that already failed (so no worker picks it up)."""
+    integration = uow.session.scalar(select(Integration).where(Integration.public_id == integration_id))
+    assert integration is not None
+    job = sync_jobs.enqueue(uow, integration, "manual", "tests", datetime.now(UTC))
+    assert job is not None
+    job.state, job.phase, job.finished_at, job.error_message = "failed", "done", datetime.now(UTC), "test job"
+    return job.public_id
+
+
+def webhook_endpoint(uow: UnitOfWork, integration_id: str, secret: str | None = None) -> str:
+    integration = uow.session.scalar(select(Integration).where(Integration.public_id == integration_id))
+    assert integration is not None
+    webhooks.save_endpoint(
+        uow,
+        integration.id,
+        ["products/update"],
+        ["gid://shopify/WebhookSubscription/1"],
+        secret or webhooks.new_secret(),
+        datetime.now(UTC),
+    )
+    endpoint = uow.session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.integration_id == integration.id))
+    assert endpoint is not None
+    return endpoint.public_id

@@ -150,7 +150,7 @@ def clock() -> Callable[[], datetime]:
 
 @pytest.fixture
 def server(database: Database, clock: Callable[[], datetime]) -> LocalshelfServer:
-    return build_server(Settings(database_url="sqlite://"), database=database, clock=clock)
+    return build_server(Settings(database_url="sqlite://", sync_worker=False), database=database, clock=clock)
 
 
 @pytest.fixture

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         default=None,
         description="Run the stdio transport as this API key's principal instead of the local operator.",
     )
+    sync_worker: bool = Field(
+        default=True,
+        description="Run the background worker (queued syncs, webhook events, daily reconciliation) in this process.",
+    )
     rate_limit_per_minute: int = Field(default=300, ge=1, le=100_000, description="Tool calls per minute per key.")
     public_url: str = Field(
         default="http://127.0.0.1:8765/mcp",

@@ -398,6 +398,103 @@ async def test_webhook_delivery_headers_and_subscription(
     assert retry_headers["x-shopify-webhook-id"] != headers["x-shopify-webhook-id"]
 
 
+WEBHOOK_CREATE = (
+    "mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, "
+    "$webhookSubscription: WebhookSubscriptionInput!) { x }"
+)
+WEBHOOK_UPDATE = "mutation WebhookSubscriptionUpdate($id: ID!, $webhookSubscription: WebhookSubscriptionInput!) { x }"
+WEBHOOK_DELETE = "mutation WebhookSubscriptionDelete($id: ID!) { webhookSubscriptionDelete(id: $id) { x } }"
+
+
+async def test_webhook_subscription_update_and_delete(
+    client: httpx.AsyncClient, token: str, state: ShopifyState
+) -> None:
+    shop = state.shops[DOMAIN]
+    created = await gql(
+        client,
+        token,
+        WEBHOOK_CREATE,
+        {
+            "topic": "PRODUCTS_UPDATE",
+            "webhookSubscription": {"callbackUrl": "https://app.example/old", "format": "JSON"},
+        },
+    )
+    sub_id = created["data"]["webhookSubscriptionCreate"]["webhookSubscription"]["id"]
+    other = await gql(
+        client,
+        token,
+        WEBHOOK_CREATE,
+        {"topic": "PRODUCTS_UPDATE", "webhookSubscription": {"callbackUrl": "https://app.example/taken"}},
+    )
+    assert other["data"]["webhookSubscriptionCreate"]["userErrors"] == []
+
+    updated = await gql(
+        client, token, WEBHOOK_UPDATE, {"id": sub_id, "webhookSubscription": {"callbackUrl": "https://app.example/new"}}
+    )
+    assert updated["extensions"]["cost"]["requestedQueryCost"] == 10
+    result = updated["data"]["webhookSubscriptionUpdate"]
+    assert result["userErrors"] == []
+    assert result["webhookSubscription"] == {
+        "id": sub_id,
+        "topic": "PRODUCTS_UPDATE",
+        "format": "JSON",
+        "uri": "https://app.example/new",
+        "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": "https://app.example/new"},
+    }
+    number = parse_gid(sub_id, "WebhookSubscription")
+    assert number is not None
+    assert shop.subscriptions[number].uri == "https://app.example/new"
+
+    via_uri = await gql(
+        client, token, WEBHOOK_UPDATE, {"id": sub_id, "webhookSubscription": {"uri": "https://b.example/x"}}
+    )
+    assert via_uri["data"]["webhookSubscriptionUpdate"]["webhookSubscription"]["uri"] == "https://b.example/x"
+
+    invalid = await gql(
+        client, token, WEBHOOK_UPDATE, {"id": sub_id, "webhookSubscription": {"callbackUrl": "ftp://x"}}
+    )
+    assert invalid["data"]["webhookSubscriptionUpdate"]["webhookSubscription"] is None
+    assert invalid["data"]["webhookSubscriptionUpdate"]["userErrors"][0]["field"] == [
+        "webhookSubscription",
+        "callbackUrl",
+    ]
+    taken = await gql(
+        client,
+        token,
+        WEBHOOK_UPDATE,
+        {"id": sub_id, "webhookSubscription": {"callbackUrl": "https://app.example/taken"}},
+    )
+    assert taken["data"]["webhookSubscriptionUpdate"]["userErrors"][0]["field"] == ["address"]
+    assert shop.subscriptions[number].uri == "https://b.example/x"
+
+    unknown_id = "gid://shopify/WebhookSubscription/999999"
+    unknown = await gql(
+        client, token, WEBHOOK_UPDATE, {"id": unknown_id, "webhookSubscription": {"callbackUrl": "https://a.example"}}
+    )
+    assert unknown["data"]["webhookSubscriptionUpdate"] == {
+        "webhookSubscription": None,
+        "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+    }
+    not_a_gid = await gql(client, token, WEBHOOK_UPDATE, {"id": "42", "webhookSubscription": {}})
+    assert not_a_gid["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    no_input = await gql(client, token, WEBHOOK_UPDATE, {"id": sub_id})
+    assert no_input["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+    deleted = await gql(client, token, WEBHOOK_DELETE, {"id": sub_id})
+    assert deleted["extensions"]["cost"]["requestedQueryCost"] == 10
+    assert deleted["data"]["webhookSubscriptionDelete"] == {"deletedWebhookSubscriptionId": sub_id, "userErrors": []}
+    assert number not in shop.subscriptions
+    assert len(shop.subscriptions) == 1
+
+    again = await gql(client, token, WEBHOOK_DELETE, {"id": sub_id})
+    assert again["data"]["webhookSubscriptionDelete"] == {
+        "deletedWebhookSubscriptionId": None,
+        "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+    }
+    missing_id = await gql(client, token, WEBHOOK_DELETE)
+    assert missing_id["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 # ------------------------------------------------------------------ faults
 
 

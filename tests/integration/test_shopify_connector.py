@@ -96,8 +96,8 @@ def expected_items(shop: Shop) -> list[PosItem]:
                     name=name,
                     brand=product.vendor or None,
                     category=product.product_type or None,
-                    description=None,
-                    image_urls=(),
+                    description=product.description or None,
+                    image_urls=(product.image_url,) if product.image_url else (),
                     price_minor=int(Decimal(variant.price) * 100),
                     currency="USD",
                     active=product.status == "ACTIVE",
@@ -110,7 +110,12 @@ def expected_items(shop: Shop) -> list[PosItem]:
 
 def expected_stock(shop: Shop, location_id: int) -> set[PosStock]:
     return {
-        PosStock(gid("InventoryItem", item), gid("Location", loc), quantity)
+        PosStock(
+            gid("InventoryItem", item),
+            gid("Location", loc),
+            quantity,
+            datetime.fromtimestamp(int(shop.level_updated[(item, loc)]), UTC),
+        )
         for (item, loc), quantity in shop.levels.items()
         if loc == location_id
     }

@@ -25,7 +25,7 @@ from mcp.types import Tool
 
 from localshelf.services import connect
 from localshelf.store.db import Database
-from tests.builders import SELLWOOD, Onboarded, client_at, onboard
+from tests.builders import SELLWOOD, Onboarded, client_at, finished_sync_job, onboard, webhook_endpoint
 from tests.conftest import FIXED_NOW, call, table_rows
 
 pytestmark = pytest.mark.anyio
@@ -45,6 +45,10 @@ READ_TOOLS = frozenset(
         "list_audit_entries",
         "list_integrations",
         "get_integration",
+        "get_sync_job",
+        "list_sync_jobs",
+        "list_webhook_endpoints",
+        "get_webhook_endpoint",
     }
 )
 CREATE_TOOLS = frozenset(
@@ -55,6 +59,7 @@ CREATE_TOOLS = frozenset(
         "create_api_key",
         "start_pos_connect",
         "poll_pos_connect",
+        "trigger_sync",
     }
 )
 CHANGE_TOOLS = frozenset(
@@ -70,9 +75,10 @@ CHANGE_TOOLS = frozenset(
     }
 )
 IDEMPOTENT_ADDS = frozenset({"register_product", "list_pos_locations"})
-WRITE_TOOLS = CREATE_TOOLS | CHANGE_TOOLS | IDEMPOTENT_ADDS
+ONE_SHOT_CHANGES = frozenset({"cancel_sync_job", "rotate_webhook_secret"})
+WRITE_TOOLS = CREATE_TOOLS | CHANGE_TOOLS | IDEMPOTENT_ADDS | ONE_SHOT_CHANGES
 EXPECTED_TOOLS = READ_TOOLS | WRITE_TOOLS
-assert len(EXPECTED_TOOLS) == 26
+assert len(EXPECTED_TOOLS) == 33
 
 GEO_TOOLS = (
     "publish_location",
@@ -176,6 +182,13 @@ async def test_tools_that_overwrite_are_destructive_and_idempotent(tools: dict[s
     assert (annotations.destructive_hint, annotations.idempotent_hint) == (True, True)
 
 
+@pytest.mark.parametrize("name", sorted(ONE_SHOT_CHANGES))
+async def test_tools_whose_repeat_differs_are_destructive_and_not_idempotent(tools: dict[str, Tool], name: str) -> None:
+    annotations = tools[name].annotations
+    assert annotations is not None
+    assert (annotations.destructive_hint, annotations.idempotent_hint) == (True, False)
+
+
 @pytest.mark.parametrize("name", sorted(CREATE_TOOLS))
 async def test_tools_that_create_a_new_record_per_call_are_not_idempotent(tools: dict[str, Tool], name: str) -> None:
     annotations = tools[name].annotations
@@ -228,8 +241,10 @@ def integration(sqlite_database: Database, shop: Onboarded) -> str:
     return started.integration_id
 
 
-def _read_calls(shop: Onboarded, integration: str) -> dict[str, dict[str, Any]]:
+def _read_calls(database: Database, shop: Onboarded, integration: str) -> dict[str, dict[str, Any]]:
     here = {"latitude": SELLWOOD[0], "longitude": SELLWOOD[1]}
+    job = database.transaction(finished_sync_job, integration)
+    endpoint = database.transaction(webhook_endpoint, integration)
     return {
         "get_organization": {"organization_id": shop.org},
         "get_product": {"product_id": shop.prd},
@@ -241,6 +256,10 @@ def _read_calls(shop: Onboarded, integration: str) -> dict[str, dict[str, Any]]:
         "list_audit_entries": {"organization_id": shop.org},
         "list_integrations": {"organization_id": shop.org},
         "get_integration": {"integration_id": integration},
+        "get_sync_job": {"job_id": job},
+        "list_sync_jobs": {"integration_id": integration},
+        "list_webhook_endpoints": {"integration_id": integration},
+        "get_webhook_endpoint": {"endpoint_id": endpoint},
     }
 
 
@@ -266,8 +285,9 @@ async def _repeatable_calls(client: Client, shop: Onboarded, integration: str) -
 async def test_a_read_only_tool_leaves_every_table_as_it_was(
     sqlite_client: Client, sqlite_database: Database, shop: Onboarded, integration: str, name: str
 ) -> None:
+    arguments = _read_calls(sqlite_database, shop, integration)[name]
     before = table_rows(sqlite_database)
-    assert await call(sqlite_client, name, **_read_calls(shop, integration)[name])
+    assert await call(sqlite_client, name, **arguments)
     assert table_rows(sqlite_database) == before
 
 

@@ -19,6 +19,8 @@ def test_prefixes_are_the_documented_ones() -> None:
         "user": "usr",
         "api_key": "key",
         "integration": "int",
+        "sync_job": "job",
+        "webhook_endpoint": "whk",
     }
 
 

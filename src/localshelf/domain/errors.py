@@ -41,6 +41,8 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     INSUFFICIENT_SCOPE = "insufficient_scope"
     RATE_LIMITED = "rate_limited"
+    NOT_CONNECTED = "not_connected"
+    ALREADY_FINISHED = "already_finished"
     UNAVAILABLE = "unavailable"
     INTERNAL_ERROR = "internal_error"
 

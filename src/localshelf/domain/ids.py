@@ -29,6 +29,8 @@ ID_PREFIXES: dict[str, str] = {
     "user": "usr",
     "api_key": "key",
     "integration": "int",
+    "sync_job": "job",
+    "webhook_endpoint": "whk",
 }
 
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"

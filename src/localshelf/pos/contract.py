@@ -56,6 +56,7 @@ class PosStock:
     inventory_item_id: str
     location_external_id: str
     quantity: int
+    updated_at: datetime | None = None  # when the POS last changed this quantity, if it says
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,9 @@ class CatalogReader(Protocol):
 
     async def locations(self) -> list[PosLocation]: ...
 
-    def items(self, after: str | None = None) -> AsyncIterator[ItemPage]: ...
+    def items(self, after: str | None = None, updated_since: datetime | None = None) -> AsyncIterator[ItemPage]:
+        """All items, or only those changed since `updated_since` (an incremental sync)."""
+        ...
 
     def stock(self, location_external_id: str, after: str | None = None) -> AsyncIterator[StockPage]: ...
 

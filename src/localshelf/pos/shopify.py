@@ -15,7 +15,7 @@ import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
@@ -65,7 +65,7 @@ query ProductsPage($first: Int!, $after: String, $variantsFirst: Int = 100, $que
     edges {
       cursor
       node {
-        id title status vendor productType updatedAt
+        id title status vendor productType description featuredImage { url } updatedAt
         variants(first: $variantsFirst) {
           pageInfo { hasNextPage endCursor }
           nodes { id title sku barcode price updatedAt inventoryItem { id } }
@@ -81,8 +81,25 @@ query LocationInventory($locationId: ID!, $first: Int!, $after: String, $names: 
     id
     inventoryLevels(first: $first, after: $after) {
       pageInfo { hasNextPage endCursor }
-      nodes { id item { id } quantities(names: $names) { name quantity } }
+      nodes { id item { id } quantities(names: $names) { name quantity updatedAt } }
     }
+  }
+}
+"""
+
+WEBHOOK_CREATE_MUTATION = """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic }
+    userErrors { field message }
+  }
+}
+"""
+WEBHOOK_UPDATE_MUTATION = """
+mutation WebhookSubscriptionUpdate($id: ID!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionUpdate(id: $id, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic }
+    userErrors { field message }
   }
 }
 """
@@ -151,12 +168,20 @@ class ShopifyCatalog(CatalogReader):
             if after is None:
                 return found
 
-    async def items(self, after: str | None = None) -> AsyncIterator[ItemPage]:
+    async def items(self, after: str | None = None, updated_since: datetime | None = None) -> AsyncIterator[ItemPage]:
         currency = await self.shop_currency()
         exponent = minor_unit_exponent(currency)
         cursor = after
+        search = (
+            f"updated_at:>='{updated_since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'" if updated_since else None
+        )
         while True:
-            variables = {"first": self._page_size, "after": cursor, "variantsFirst": self._variants_first}
+            variables = {
+                "first": self._page_size,
+                "after": cursor,
+                "variantsFirst": self._variants_first,
+                "query": search,
+            }
             data = await self._query("ProductsPage", PRODUCTS_QUERY, variables)
             connection = _obj(data.get("products"), "products")
             page: list[PosItem] = []
@@ -192,6 +217,28 @@ class ShopifyCatalog(CatalogReader):
             yield StockPage(stock=page, next_cursor=cursor)
             if cursor is None:
                 return
+
+    # ------------------------------------------------------------ webhook subscriptions
+
+    async def subscribe(self, topic: str, callback_url: str) -> str:
+        """Create a JSON webhook subscription for a REST-style topic ("products/update"); returns its id."""
+        enum = topic.upper().replace("/", "_")
+        variables = {"topic": enum, "webhookSubscription": {"callbackUrl": callback_url, "format": "JSON"}}
+        data = await self._query("WebhookSubscriptionCreate", WEBHOOK_CREATE_MUTATION, variables)
+        return self._subscription_id(data, "webhookSubscriptionCreate")
+
+    async def move_subscription(self, subscription_id: str, callback_url: str) -> str:
+        variables = {"id": subscription_id, "webhookSubscription": {"callbackUrl": callback_url}}
+        data = await self._query("WebhookSubscriptionUpdate", WEBHOOK_UPDATE_MUTATION, variables)
+        return self._subscription_id(data, "webhookSubscriptionUpdate")
+
+    def _subscription_id(self, data: Json, field: str) -> str:
+        payload = _obj(data.get(field), field)
+        errors = payload.get("userErrors")
+        if errors:
+            first = _obj(_list(errors, "userErrors")[0], "userError")
+            raise PosBadResponse(f"Shopify refused the webhook subscription: {str(first.get('message'))[:200]}")
+        return _str(_obj(payload.get("webhookSubscription"), "webhookSubscription").get("id"), "subscription id")
 
     # ------------------------------------------------------------ products with many variants
 
@@ -443,8 +490,8 @@ def _items(product: Json, currency: str, exponent: int) -> list[PosItem]:
                 name=name,
                 brand=_opt_str(product.get("vendor")),
                 category=_opt_str(product.get("productType")),
-                description=None,
-                image_urls=(),
+                description=_opt_str(product.get("description")),
+                image_urls=_image_urls(product),
                 price_minor=_price_minor(variant.get("price"), exponent),
                 currency=currency,
                 active=active,
@@ -457,16 +504,23 @@ def _items(product: Json, currency: str, exponent: int) -> list[PosItem]:
 
 def _stock(node: Json, location_external_id: str) -> PosStock:
     item = _obj(node.get("item"), "inventoryLevel.item")
-    quantity = 0
+    quantity, updated_at = 0, None
     for entry in _list(node.get("quantities"), "inventoryLevel.quantities"):
         entry_obj = _obj(entry, "quantity")
         if entry_obj.get("name") == "available":
             value = entry_obj.get("quantity")
             if not isinstance(value, int) or isinstance(value, bool):
                 raise PosBadResponse("Shopify answered a non-integer available quantity")
-            quantity = value
+            quantity, updated_at = value, _timestamp(entry_obj.get("updatedAt"))
     return PosStock(
         inventory_item_id=_str(item.get("id"), "inventory item id"),
         location_external_id=location_external_id,
         quantity=quantity,
+        updated_at=updated_at,
     )
+
+
+def _image_urls(product: Json) -> tuple[str, ...]:
+    image = product.get("featuredImage")
+    url = image.get("url") if isinstance(image, dict) else None
+    return (url,) if isinstance(url, str) and url.startswith(("https://", "http://")) else ()

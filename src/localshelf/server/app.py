@@ -22,6 +22,10 @@ from localshelf.server.errors import error_result, tool_failure
 from localshelf.server.guard import guarded
 from localshelf.server.routes import HttpGate, register_routes
 from localshelf.server.state import AppState, lifespan_for, utcnow
+from localshelf.server.webhook_routes import register_webhook_routes
+from localshelf.server.worker import Nudge
+from localshelf.services.pos_flows import PosContext
+from localshelf.services.pos_gateway import HttpFactory, default_http
 from localshelf.store.db import Database
 from localshelf.store.throttle import Throttle, throttle_for
 
@@ -92,8 +96,10 @@ def build_server(
     settings: Settings | None = None,
     database: Database | None = None,
     clock: Callable[[], datetime] = utcnow,
+    pos_http: HttpFactory = default_http,
 ) -> LocalshelfServer:
-    """`database` lets a caller (tests, the demo loader) share an engine it owns.
+    """`database` lets a caller (tests, the demo loader) share an engine it owns; `pos_http` makes the
+    HTTP clients that reach POS providers (tests point them at the provider fakes).
 
     With `settings.transport == "http"` every request must carry an API key or OAuth token
     (`database` is then required: the verifier looks credentials up in it).
@@ -111,19 +117,21 @@ def build_server(
         verifier, auth_settings = http_auth(settings, database)
         auth = {"token_verifier": verifier, "auth": auth_settings}
         throttle = throttle_for(database.engine, Rate(settings.rate_limit_per_minute))
+    nudge = Nudge()
     server = LocalshelfServer(
         name="localshelf",
         title="localshelf — local inventory search",
         version=__version__,
         instructions=INSTRUCTIONS,
-        lifespan=lifespan_for(settings, database, clock, throttle),
+        lifespan=lifespan_for(settings, database, clock, throttle, pos_http, nudge),
         log_level=settings.log_level,
         **auth,
     )
     if auth and throttle is not None and database is not None:
         server.local_principal = None
         register_routes(server, HttpGate(verifier, throttle, settings.public_url), database)
-        register_connect_pages(server, settings, database)
+        register_connect_pages(server, PosContext(database, settings, clock, pos_http), nudge)
+        register_webhook_routes(server, settings, database, nudge)
     register_tools(server)
     register_resources(server)
     register_prompts(server)

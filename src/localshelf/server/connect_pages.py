@@ -13,18 +13,17 @@ from html import escape
 from typing import Any
 
 import anyio.to_thread
-import httpx
 from mcp.server.mcpserver import MCPServer
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from localshelf.config import Settings
 from localshelf.domain.throttle import Rate
 from localshelf.pos.crypto import TokenCipher
 from localshelf.pos.shopify_oauth import ExchangeFailed, ShopifyApp, exchange_code
 from localshelf.pos.signatures import shopify_callback_valid, valid_shop_domain
-from localshelf.services import connect
-from localshelf.store.db import Database
+from localshelf.server.worker import Nudge
+from localshelf.services import connect, pos_flows
+from localshelf.services.pos_flows import PosContext
 from localshelf.store.throttle import throttle_for
 
 CSRF_COOKIE = "localshelf_csrf"
@@ -76,7 +75,8 @@ async def _form(request: Request) -> dict[str, str] | None:
     return fields
 
 
-def register_connect_pages(server: MCPServer[Any], settings: Settings, database: Database) -> None:
+def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge) -> None:
+    settings, database = pos.settings, pos.database
     attempts = throttle_for(database.engine, Rate(ATTEMPTS_PER_MINUTE))
     callback_url = f"{settings.web_base_url}/integrations/shopify/callback"
 
@@ -156,7 +156,7 @@ def register_connect_pages(server: MCPServer[Any], settings: Settings, database:
         if await database.read(connect.grant_for_state, state, now()) != shop:
             return failed
         try:
-            async with httpx.AsyncClient() as http:
+            async with pos.http() as http:
                 token = await exchange_code(app, shop, code, http)
         except ExchangeFailed:
             return failed
@@ -164,6 +164,8 @@ def register_connect_pages(server: MCPServer[Any], settings: Settings, database:
         connected = await database.run(connect.complete, state, cipher.encrypt(token.access_token), token.scopes, now())
         if connected is None:
             return failed
+        await pos_flows.after_connect(pos, connected.id)
+        nudge.set()
         return _page(
             "Connected",
             f"<p>{escape(connected.external_account)} is connected. You can close this page; "

@@ -9,12 +9,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 
 from localshelf.config import Settings
 from localshelf.domain.auth import OPERATOR, Principal
 from localshelf.domain.throttle import Decision, Rate
+from localshelf.server.worker import Nudge, Worker
+from localshelf.services import pos_gateway
+from localshelf.services.pos_flows import PosContext
+from localshelf.services.pos_gateway import HttpFactory
 from localshelf.store.db import Database
 from localshelf.store.throttle import Throttle, throttle_for
 
@@ -34,6 +39,12 @@ class AppState:
     database: Database
     clock: Callable[[], datetime] = field(default=utcnow)
     throttle: Throttle | None = None
+    http: HttpFactory = pos_gateway.default_http
+    nudge: Nudge = field(default_factory=Nudge)
+
+    @property
+    def pos(self) -> PosContext:
+        return PosContext(self.database, self.settings, self.clock, self.http)
 
     async def acquire(self, key: str) -> Decision:
         assert self.throttle is not None
@@ -53,8 +64,11 @@ def lifespan_for(
     database: Database | None,
     clock: Callable[[], datetime],
     throttle: Throttle | None = None,
+    http: HttpFactory = pos_gateway.default_http,
+    nudge: Nudge | None = None,
 ) -> Callable[[MCPServer[AppState]], Any]:
-    """`throttle` shares one limiter with plain HTTP routes; by default each lifespan makes its own."""
+    """`throttle` shares one limiter with plain HTTP routes; by default each lifespan makes its own.
+    `nudge` lets HTTP routes (webhooks) wake this process's background worker."""
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -64,7 +78,12 @@ def lifespan_for(
             if owned:
                 await anyio.to_thread.run_sync(db.prepare, settings.should_auto_migrate)
             limiter = throttle or throttle_for(db.engine, Rate(settings.rate_limit_per_minute))
-            yield AppState(settings=settings, database=db, clock=clock, throttle=limiter)
+            state = AppState(settings, db, clock, limiter, http, nudge or Nudge())
+            async with anyio.create_task_group() as group:
+                if settings.sync_worker:
+                    group.start_soon(Worker(state.pos, nudge=state.nudge).run_forever)
+                yield state
+                group.cancel_scope.cancel()
         finally:
             if owned:
                 db.dispose()

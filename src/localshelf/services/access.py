@@ -15,7 +15,15 @@ from localshelf.domain.auth import WRITE_ROLES, Role
 from localshelf.domain.errors import Forbidden, NotFound
 from localshelf.services.lookup import KIND, by_public_id
 from localshelf.store.db import UnitOfWork
-from localshelf.store.models import ApiKey, InStoreOffer, Integration, Location, Organization
+from localshelf.store.models import (
+    ApiKey,
+    InStoreOffer,
+    Integration,
+    Location,
+    Organization,
+    SyncJob,
+    WebhookEndpoint,
+)
 
 Owned = TypeVar("Owned", Organization, Location, InStoreOffer)
 
@@ -55,7 +63,7 @@ def owned(uow: UnitOfWork, organization_id: str) -> Organization:
     return organization
 
 
-Child = TypeVar("Child", Location, InStoreOffer, ApiKey, Integration)
+Child = TypeVar("Child", Location, InStoreOffer, ApiKey, Integration, SyncJob, WebhookEndpoint)
 
 
 def tenant_object(uow: UnitOfWork, model: type[Child], public_id: str, need: Role) -> tuple[Child, str]:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from localshelf.domain import device_codes as codes
 from localshelf.domain.auth import Role
-from localshelf.domain.errors import ErrorCode, InvalidInput, NotFound
+from localshelf.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from localshelf.domain.ids import new_public_id
 from localshelf.pos.signatures import valid_shop_domain
 from localshelf.services.access import readable, tenant_object, writable
@@ -253,6 +253,17 @@ def list_integrations(uow: UnitOfWork, organization_id: str) -> list[Integration
 
 def owned_integration(uow: UnitOfWork, integration_id: str, write: bool) -> tuple[Integration, str]:
     return tenant_object(uow, Integration, integration_id, Role.MANAGER if write else Role.STAFF)
+
+
+def require_connected(integration: Integration) -> None:
+    if integration.status == "connected" and integration.access_token_encrypted:
+        return
+    advice = {
+        "reauthorization_required": "the POS refused the stored token; reconnect with start_pos_connect",
+        "disconnected": "it was disconnected; reconnect with start_pos_connect",
+        "pending": "the connect was not completed; finish it with poll_pos_connect or start again",
+    }.get(integration.status, "reconnect with start_pos_connect")
+    raise Conflict(f"Integration {integration.public_id} is {integration.status}: {advice}.", ErrorCode.NOT_CONNECTED)
 
 
 def get_integration(uow: UnitOfWork, integration_id: str) -> IntegrationView:

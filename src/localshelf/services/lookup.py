@@ -9,7 +9,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from localshelf.domain.errors import NotFound
-from localshelf.store.models import ApiKey, InStoreOffer, Integration, Location, Organization, Product
+from localshelf.store.models import (
+    ApiKey,
+    InStoreOffer,
+    Integration,
+    Location,
+    Organization,
+    Product,
+    SyncJob,
+    WebhookEndpoint,
+)
 
 Model = TypeVar("Model", Organization, Location, Product, InStoreOffer)
 
@@ -20,6 +29,8 @@ KIND: dict[type, str] = {
     InStoreOffer: "offer",
     ApiKey: "API key",
     Integration: "integration",
+    SyncJob: "sync job",
+    WebhookEndpoint: "webhook endpoint",
 }
 
 

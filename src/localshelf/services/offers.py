@@ -12,22 +12,15 @@ from localshelf.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from localshelf.domain.gtin import normalize_gtin
 from localshelf.domain.ids import new_public_id
 from localshelf.domain.money import normalize_currency, validate_amount_minor
+from localshelf.domain.stock import OfferStatus, status_for_quantity
 from localshelf.services.access import readable, writable
 from localshelf.services.cursors import decode_cursor, encode_cursor
 from localshelf.services.lookup import by_public_id, product_by_gtin
 from localshelf.services.present import offer_view
-from localshelf.services.views import OfferPage, OfferStatus, OfferView
+from localshelf.services.views import OfferPage, OfferView
 from localshelf.store import queries
 from localshelf.store.db import UnitOfWork
 from localshelf.store.models import InStoreOffer, Location, Organization, Product
-
-LOW_STOCK_AT_OR_BELOW = 3
-
-
-def status_for_quantity(quantity: int) -> OfferStatus:
-    if quantity <= 0:
-        return "out_of_stock"
-    return "low_stock" if quantity <= LOW_STOCK_AT_OR_BELOW else "in_stock"
 
 
 def _check_stock(quantity: int, status: str) -> None:

@@ -16,6 +16,7 @@ from localshelf.domain.errors import NotFound
 from localshelf.domain.text import tokens
 from localshelf.pos.contract import PosLocation
 from localshelf.services.connect import owned_integration
+from localshelf.services.materialize import materialize_all
 from localshelf.store.db import UnitOfWork
 from localshelf.store.models import Location, PosLocationLink
 
@@ -94,7 +95,10 @@ def list_pos_locations(uow: UnitOfWork, integration_id: str, refreshed: bool = F
     return PosLocationList(integration_id=integration.public_id, refreshed=refreshed, locations=views)
 
 
-def map_pos_locations(uow: UnitOfWork, integration_id: str, mapping: list[LocationMapping]) -> PosLocationList:
+def map_pos_locations(
+    uow: UnitOfWork, integration_id: str, mapping: list[LocationMapping], now: datetime
+) -> PosLocationList:
+    """Map POS locations; the stock already synced for them turns into offers (or leaves) at once."""
     integration, _ = owned_integration(uow, integration_id, write=True)
     links = {
         link.external_id: link
@@ -114,4 +118,5 @@ def map_pos_locations(uow: UnitOfWork, integration_id: str, mapping: list[Locati
             raise NotFound.of("location", entry.location_id)
         link.location_id = location.id
     uow.session.flush()
+    materialize_all(uow, integration.organization_id, integration.id, now)
     return list_pos_locations(uow, integration_id)

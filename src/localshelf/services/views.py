@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from localshelf.domain.confidence import Confidence
 from localshelf.domain.money import format_decimal
+from localshelf.domain.stock import OfferStatus
 
-OfferStatus = Literal["in_stock", "low_stock", "out_of_stock", "discontinued"]
 OfferSource = Literal["manual", "pos"]
 OrganizationKind = Literal["retailer", "brand"]
 OpeningHours = dict[str, list[list[str]]]

@@ -70,6 +70,9 @@ class Dialect(Protocol):
 
     def insert_ignoring_duplicates(self, model: type[Base]) -> Insert: ...
 
+    def insert(self, model: type[Base]) -> Any:
+        """The dialect's INSERT, which has `on_conflict_do_update` and `.excluded` on both backends."""
+
 
 class PostgisDialect:
     name = "postgresql"
@@ -98,6 +101,9 @@ class PostgisDialect:
     def insert_ignoring_duplicates(self, model: type[Base]) -> Insert:
         return postgresql.insert(model).on_conflict_do_nothing()
 
+    def insert(self, model: type[Base]) -> postgresql.Insert:
+        return postgresql.insert(model)
+
 
 class SqliteDialect:
     name = "sqlite"
@@ -125,6 +131,9 @@ class SqliteDialect:
 
     def insert_ignoring_duplicates(self, model: type[Base]) -> Insert:
         return sqlite.insert(model).on_conflict_do_nothing()
+
+    def insert(self, model: type[Base]) -> sqlite.Insert:
+        return sqlite.insert(model)
 
 
 def dialect_for(name: str) -> Dialect:

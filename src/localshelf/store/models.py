@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -133,6 +134,7 @@ class InStoreOffer(Base):
         Index("ix_offers_location_status", "location_id", "status"),
         Index("ix_offers_product_location", "product_id", "location_id"),
         Index("ix_offers_organization_id", "organization_id", "id"),
+        Index("ix_offers_pos_item_location", "pos_item_id", "location_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -147,6 +149,8 @@ class InStoreOffer(Base):
     status: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(8), default="manual")
     last_inventory_sync: Mapped[datetime | None] = mapped_column()
+    # The POS variant this offer mirrors (None for manual offers); a sync owns such offers.
+    pos_item_id: Mapped[int | None] = mapped_column(ForeignKey("pos_items.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -175,6 +179,7 @@ class RetailerItem(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     quantity_on_hand: Mapped[int] = mapped_column(Integer, default=0)
     matched_product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
+    pos_item_id: Mapped[int | None] = mapped_column(ForeignKey("pos_items.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -284,6 +289,7 @@ class Integration(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     access_token_encrypted: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(String(500))
+    currency: Mapped[str | None] = mapped_column(String(3))  # the shop's, learned by the first sync
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     connected_at: Mapped[datetime | None] = mapped_column()
     last_sync_at: Mapped[datetime | None] = mapped_column()
@@ -325,3 +331,148 @@ class PosLocationLink(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+SYNC_KINDS = ("full", "incremental", "manual")
+SYNC_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+ACTIVE_SYNC_STATES = ("queued", "running")
+WEBHOOK_EVENT_STATES = ("pending", "applied", "ignored", "failed")
+
+
+class PosItem(Base):
+    """One POS variant as last read (staging): what the offers of a connected retailer are built from."""
+
+    __tablename__ = "pos_items"
+    __table_args__ = (
+        UniqueConstraint("integration_id", "external_id", name="uq_pos_item"),
+        Index("ix_pos_items_inventory_item", "integration_id", "inventory_item_id"),
+        Index("ix_pos_items_product", "integration_id", "product_external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(255))
+    product_external_id: Mapped[str] = mapped_column(String(255))
+    inventory_item_id: Mapped[str | None] = mapped_column(String(255))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    barcode: Mapped[str | None] = mapped_column(String(64))
+    gtin: Mapped[str | None] = mapped_column(String(14))  # the barcode as a valid GTIN-14, else None
+    name: Mapped[str] = mapped_column(String(300))
+    brand: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    image_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    active: Mapped[bool] = mapped_column(Boolean)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    pos_updated_at: Mapped[datetime] = mapped_column()  # newest POS time applied: older updates are ignored
+    last_seen_job_id: Mapped[int | None] = mapped_column(Integer)  # the last full sync that listed it
+
+
+class PosStock(Base):
+    """Available quantity of one POS inventory item at one POS location, mapped or not."""
+
+    __tablename__ = "pos_stock"
+    __table_args__ = (
+        UniqueConstraint("integration_id", "inventory_item_id", "location_external_id", name="uq_pos_stock"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    inventory_item_id: Mapped[str] = mapped_column(String(255))
+    location_external_id: Mapped[str] = mapped_column(String(255))
+    quantity: Mapped[int] = mapped_column(Integer)
+    pos_updated_at: Mapped[datetime] = mapped_column()
+    last_seen_job_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class SyncJob(Base):
+    """One catalog + inventory sync; `checkpoint` is where a restarted job resumes."""
+
+    __tablename__ = "sync_jobs"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SYNC_KINDS), name="kind"),
+        CheckConstraint(_in("state", SYNC_STATES), name="state"),
+        Index("ix_sync_jobs_integration", "integration_id", "id"),
+        Index("ix_sync_jobs_state", "state", "id"),
+        # At most one queued or running job per integration, across every process.
+        Index(
+            "uq_sync_jobs_one_active",
+            "integration_id",
+            unique=True,
+            postgresql_where=text(_in("state", ACTIVE_SYNC_STATES)),
+            sqlite_where=text(_in("state", ACTIVE_SYNC_STATES)),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    phase: Mapped[str] = mapped_column(String(16), default="items")
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    products_seen: Mapped[int] = mapped_column(Integer, default=0)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    stock_levels_seen: Mapped[int] = mapped_column(Integer, default=0)
+    offers_created: Mapped[int] = mapped_column(Integer, default=0)
+    offers_updated: Mapped[int] = mapped_column(Integer, default=0)
+    offers_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    offers_removed: Mapped[int] = mapped_column(Integer, default=0)
+    retailer_items: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    error_message: Mapped[str | None] = mapped_column(String(500))
+    requested_by: Mapped[str] = mapped_column(String(255))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebhookEndpoint(Base):
+    """Where a POS delivers an integration's webhooks. The URL carries a secret path token, stored hashed;
+    after a rotation the previous token keeps working until `previous_valid_until`."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), unique=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subscription_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    previous_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    previous_valid_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rotated_at: Mapped[datetime | None] = mapped_column()
+    last_delivery_at: Mapped[datetime | None] = mapped_column()
+    deliveries_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    deliveries_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookEvent(Base):
+    """A verified delivery, stored before it is acknowledged and applied afterwards (so none is lost)."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        UniqueConstraint("integration_id", "event_id", name="uq_webhook_event"),
+        CheckConstraint(_in("state", WEBHOOK_EVENT_STATES), name="state"),
+        Index("ix_webhook_events_state", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    triggered_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    applied_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(300))

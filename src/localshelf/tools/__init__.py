@@ -11,9 +11,9 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 
 from localshelf.server.state import AppState
-from localshelf.tools import access, integrations, locations, offers, organizations, products, search
+from localshelf.tools import access, integrations, locations, offers, organizations, products, search, sync
 
-GROUPS = (organizations, locations, products, offers, search, access, integrations)
+GROUPS = (organizations, locations, products, offers, search, access, integrations, sync)
 
 
 def register_tools(server: MCPServer[AppState]) -> None:

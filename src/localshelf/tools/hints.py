@@ -24,3 +24,10 @@ def changes(title: str) -> ToolAnnotations:
     return ToolAnnotations(
         title=title, read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
     )
+
+
+def replaces(title: str) -> ToolAnnotations:
+    """Changes state in a way a repeat does not reproduce (a new secret, a cancel that already happened)."""
+    return ToolAnnotations(
+        title=title, read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
+    )

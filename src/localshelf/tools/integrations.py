@@ -92,7 +92,7 @@ def register(server: MCPServer[AppState]) -> None:
         state = app_state(ctx)
         account = await state.read(connect.connected_account, integration_id) if refresh else None
         if account is not None:
-            seen = await pos_gateway.fetch_locations(state.settings, *account)
+            seen = await pos_gateway.fetch_locations(state.settings, *account, state.http)
             await state.run(pos_locations.store_pos_locations, integration_id, seen, state.clock())
         return await state.read(pos_locations.list_pos_locations, integration_id, account is not None)
 
@@ -106,7 +106,8 @@ def register(server: MCPServer[AppState]) -> None:
         ctx: Context[AppState, Any],
     ) -> PosLocationList:
         """Say which localshelf store each POS location is; its stock then shows at that store."""
-        return await app_state(ctx).run(pos_locations.map_pos_locations, integration_id, mapping)
+        state = app_state(ctx)
+        return await state.run(pos_locations.map_pos_locations, integration_id, mapping, state.clock())
 
     @server.tool(annotations=hints.changes("Disconnect integration"))
     async def disconnect_integration(integration_id: IntegrationId, ctx: Context[AppState, Any]) -> IntegrationView:

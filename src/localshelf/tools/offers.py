@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
+from localshelf.domain.stock import OfferStatus
 from localshelf.server.state import AppState, app_state
 from localshelf.services import offers
-from localshelf.services.views import OfferPage, OfferStatus, OfferView
+from localshelf.services.views import OfferPage, OfferView
 from localshelf.tools import hints
 from localshelf.tools.types import (
     Currency,

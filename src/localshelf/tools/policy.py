@@ -55,6 +55,13 @@ POLICIES: dict[str, ToolPolicy] = {
     "disconnect_integration": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
     "list_pos_locations": ToolPolicy("member"),
     "map_pos_locations": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
+    "trigger_sync": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
+    "get_sync_job": ToolPolicy("member"),
+    "list_sync_jobs": ToolPolicy("member"),
+    "cancel_sync_job": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
+    "list_webhook_endpoints": ToolPolicy("member"),
+    "get_webhook_endpoint": ToolPolicy("member"),
+    "rotate_webhook_secret": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
 }
 
 

@@ -20,7 +20,7 @@ Supported operations (variables; ``!`` = required):
     Products in ascending id order (Shopify's default sortKey ID). ``query`` understands
     ``updated_at:>'2026-01-01T00:00:00Z'`` (also ``>=``, ``<``, ``<=``) and ``status:active[,draft,…]``,
     joined by spaces or ``AND``; other terms are ignored.
-    → ``products {nodes {id title handle status vendor productType tags createdAt updatedAt
+    → ``products {nodes {id title handle status vendor productType tags description featuredImage {url} createdAt updatedAt
     variants {pageInfo nodes {id title sku barcode price compareAtPrice updatedAt
     selectedOptions {name value} inventoryItem {id tracked}}}}}``. ``price`` is a decimal string.
     Cost 2 + first × (1 + variantsFirst) requested; actual counts what was returned.
@@ -38,6 +38,15 @@ Supported operations (variables; ``!`` = required):
 ``WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!)``
     - input ``{uri | callbackUrl, format: JSON}``. → ``webhookSubscriptionCreate {webhookSubscription
     {id topic format uri endpoint {__typename callbackUrl}} userErrors {field message}}``. Cost 10.
+
+``WebhookSubscriptionUpdate($id: ID!, $webhookSubscription: WebhookSubscriptionInput!)``
+    - input ``{uri | callbackUrl, format}`` (omitted members keep their value). → ``webhookSubscriptionUpdate
+    {webhookSubscription {…as for create…} userErrors {field message}}``; an unknown id answers
+    ``webhookSubscription: null`` and a userError on ``["id"]``. Cost 10.
+
+``WebhookSubscriptionDelete($id: ID!)`` → ``webhookSubscriptionDelete {deletedWebhookSubscriptionId
+    userErrors {field message}}``; an unknown id answers ``deletedWebhookSubscriptionId: null`` and a userError
+    on ``["id"]``. Cost 10.
 
 Quantity names accepted: available, on_hand, committed, incoming, reserved, damaged, safety_stock,
 quality_control (the fake holds only ``available``; ``on_hand`` equals it and the others are 0).
@@ -249,6 +258,8 @@ def _product_json(product: Product, variants_first: int) -> tuple[Json, int]:
         "vendor": product.vendor,
         "productType": product.product_type,
         "tags": list(product.tags),
+        "description": product.description,
+        "featuredImage": {"url": product.image_url} if product.image_url else None,
         "createdAt": iso(product.created_at),
         "updatedAt": iso(product.updated_at),
         "variants": _connection(
@@ -463,14 +474,72 @@ def _plan_webhook_create(state: ShopifyState, shop: Shop, variables: Json) -> Pl
             }, 10
         subscription = WebhookSubscription(id=state.new_id(), topic=topic, uri=uri, format=str(fmt))
         shop.subscriptions[subscription.id] = subscription
-        created = {
-            "id": gid("WebhookSubscription", subscription.id),
-            "topic": topic,
-            "format": subscription.format,
-            "uri": uri,
-            "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": uri},
-        }
+        created = _subscription_json(subscription)
         return {"webhookSubscriptionCreate": {"webhookSubscription": created, "userErrors": []}}, 10
+
+    return Planned(10, None, run)
+
+
+def _subscription_json(subscription: WebhookSubscription) -> Json:
+    return {
+        "id": gid("WebhookSubscription", subscription.id),
+        "topic": subscription.topic,
+        "format": subscription.format,
+        "uri": subscription.uri,
+        "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": subscription.uri},
+    }
+
+
+def _subscription_id(variables: Json) -> int:
+    subscription_id = parse_gid(variables.get("id"), "WebhookSubscription")
+    if subscription_id is None:
+        raise GraphQLError("Variable $id must be a WebhookSubscription GID", "BAD_USER_INPUT")
+    return subscription_id
+
+
+_UNKNOWN_SUBSCRIPTION: Json = {"field": ["id"], "message": "Webhook subscription does not exist"}
+
+
+def _plan_webhook_update(state: ShopifyState, shop: Shop, variables: Json) -> Planned:
+    subscription_id = _subscription_id(variables)
+    sub = variables.get("webhookSubscription")
+    if not isinstance(sub, dict):
+        raise GraphQLError(
+            "Variable $webhookSubscription of type WebhookSubscriptionInput! was not provided", "BAD_USER_INPUT"
+        )
+
+    def answer(subscription: Json | None, errors: list[Json]) -> tuple[Json, int]:
+        return {"webhookSubscriptionUpdate": {"webhookSubscription": subscription, "userErrors": errors}}, 10
+
+    def run() -> tuple[Json, int]:
+        subscription = shop.subscriptions.get(subscription_id)
+        if subscription is None:
+            return answer(None, [dict(_UNKNOWN_SUBSCRIPTION)])
+        given = sub.get("uri") if sub.get("uri") is not None else sub.get("callbackUrl")
+        uri = subscription.uri if given is None else given
+        if not isinstance(uri, str) or not uri.startswith(("https://", "http://")):
+            return answer(None, [{"field": ["webhookSubscription", "callbackUrl"], "message": "Address is invalid"}])
+        if any(
+            s.id != subscription.id and s.topic == subscription.topic and s.uri == uri
+            for s in shop.subscriptions.values()
+        ):
+            return answer(None, [{"field": ["address"], "message": "Address for this topic has already been taken"}])
+        subscription.uri = uri
+        subscription.format = str(sub.get("format") or subscription.format)
+        return answer(_subscription_json(subscription), [])
+
+    return Planned(10, None, run)
+
+
+def _plan_webhook_delete(state: ShopifyState, shop: Shop, variables: Json) -> Planned:
+    subscription_id = _subscription_id(variables)
+
+    def run() -> tuple[Json, int]:
+        if shop.subscriptions.pop(subscription_id, None) is None:
+            result: Json = {"deletedWebhookSubscriptionId": None, "userErrors": [dict(_UNKNOWN_SUBSCRIPTION)]}
+        else:
+            result = {"deletedWebhookSubscriptionId": gid("WebhookSubscription", subscription_id), "userErrors": []}
+        return {"webhookSubscriptionDelete": result}, 10
 
     return Planned(10, None, run)
 
@@ -482,6 +551,8 @@ OPERATIONS: dict[str, Callable[[ShopifyState, Shop, Json], Planned]] = {
     "InventoryLevels": _plan_inventory_levels,
     "LocationInventory": _plan_location_inventory,
     "WebhookSubscriptionCreate": _plan_webhook_create,
+    "WebhookSubscriptionUpdate": _plan_webhook_update,
+    "WebhookSubscriptionDelete": _plan_webhook_delete,
 }
 
 

@@ -96,6 +96,8 @@ class Product:
     tags: list[str] = field(default_factory=list)
     updated_at: float = 0.0
     created_at: float = 0.0
+    description: str = ""
+    image_url: str | None = None
 
 
 @dataclass
@@ -209,6 +211,8 @@ class ShopifyState:
         product_type: str = "",
         status: ProductStatus = "ACTIVE",
         tags: list[str] | None = None,
+        description: str = "",
+        image_url: str | None = None,
     ) -> Product:
         now = self.clock()
         product_id = self.new_id()
@@ -237,6 +241,8 @@ class ShopifyState:
             tags=tags or [],
             updated_at=now,
             created_at=now,
+            description=description,
+            image_url=image_url,
         )
         shop.products[product_id] = product
         return product
@@ -282,6 +288,8 @@ class ShopifyState:
                 product_type=rng.choice(_TYPES),
                 status=rng.choice(statuses),
                 tags=sorted(rng.sample(["sale", "new", "outdoor", "indoor", "gift"], 2)),
+                description=f"{title}, made to last.",
+                image_url=f"https://cdn.shopify.com/s/files/1/fake/products/{n + 1}.jpg",
             )
             for variant in product.variants:
                 for location in made_locations:

@@ -93,7 +93,8 @@ def product_payload(product: Product, shop: Shop) -> dict[str, Any]:
             }
             for v in product.variants
         ],
-        "images": [],
+        "body_html": product.description,
+        "images": [{"id": product.id, "src": product.image_url, "position": 1}] if product.image_url else [],
     }
 
 

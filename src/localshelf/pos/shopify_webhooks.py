@@ -1,0 +1,251 @@
+"""Shopify webhook bodies → provider-neutral events (pure: no I/O, no database, no signature check).
+
+Verify ``X-Shopify-Hmac-Sha256`` first (see :mod:`localshelf.pos.signatures`), then call
+:func:`parse_event` with the ``X-Shopify-Topic`` header, the raw body and the shop's currency. Bodies are
+REST-style snake_case JSON with integer ids; events carry the GraphQL GIDs the catalog reader uses
+(``gid://shopify/ProductVariant/<id>``, ...), so webhook and sync records compare equal.
+
+Strict with what identifies or prices a record (ids, title, status, price, ``available``); lenient with
+descriptive extras (vendor, product_type, images, body_html, sku, barcode). Anything unusable raises
+:class:`PosBadResponse` with a short message that never quotes the body.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from html.parser import HTMLParser
+from typing import Any, TypeAlias
+
+from localshelf.domain.money import minor_unit_exponent, normalize_currency
+from localshelf.pos.contract import PosBadResponse, PosItem, PosStock
+
+Json = dict[str, Any]
+DEFAULT_VARIANT_TITLE = "Default Title"
+TOPICS = frozenset(
+    {"inventory_levels/update", "products/create", "products/update", "products/delete", "app/uninstalled"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StockChanged:
+    stock: PosStock
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsChanged:
+    """A product was created or updated: ``items`` are all its variants as the payload lists them."""
+
+    product_external_id: str
+    items: tuple[PosItem, ...]
+    updated_at: datetime | None  # the product's own updated_at
+
+
+@dataclass(frozen=True, slots=True)
+class ProductDeleted:
+    product_external_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppUninstalled:
+    pass
+
+
+ShopifyEvent: TypeAlias = StockChanged | ItemsChanged | ProductDeleted | AppUninstalled
+
+
+def parse_event(topic: str, body: bytes, currency: str) -> ShopifyEvent:
+    """Parse one delivery. ``currency`` is the shop's (prices in the body carry none)."""
+    if topic not in TOPICS:
+        raise PosBadResponse(f"Unsupported Shopify webhook topic {topic[:60]!r}")
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        raise PosBadResponse(f"Shopify webhook {topic} body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise PosBadResponse(f"Shopify webhook {topic} body is not a JSON object")
+    if topic == "inventory_levels/update":
+        return _stock_changed(payload)
+    if topic == "products/delete":
+        return ProductDeleted(_gid(payload, "id", "Product", "product id"))
+    if topic == "app/uninstalled":
+        return AppUninstalled()
+    return _items_changed(payload, normalize_currency(currency))
+
+
+# ---------------------------------------------------------------- topics
+
+
+def _stock_changed(payload: Json) -> StockChanged:
+    available = payload.get("available")
+    if available is None:
+        available = 0
+    elif not isinstance(available, int) or isinstance(available, bool):
+        raise PosBadResponse("Shopify webhook inventory level has a non-integer available quantity")
+    stock = PosStock(
+        inventory_item_id=_gid(payload, "inventory_item_id", "InventoryItem", "inventory_item_id", fallback=None),
+        location_external_id=_gid(payload, "location_id", "Location", "location_id", fallback=None),
+        quantity=available,
+        updated_at=_timestamp(payload.get("updated_at"), "updated_at"),
+    )
+    return StockChanged(stock)
+
+
+def _items_changed(product: Json, currency: str) -> ItemsChanged:
+    exponent = minor_unit_exponent(currency)
+    product_id = _gid(product, "id", "Product", "product id")
+    title = product.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise PosBadResponse("Shopify webhook product has a missing or empty title")
+    status = product.get("status")
+    if not isinstance(status, str):
+        raise PosBadResponse("Shopify webhook product has a missing or invalid status")
+    variants = product.get("variants")
+    if not isinstance(variants, list):
+        raise PosBadResponse("Shopify webhook product has a missing or invalid variants list")
+    product_updated = _timestamp(product.get("updated_at"), "product updated_at")
+    brand, category = _opt_str(product.get("vendor")), _opt_str(product.get("product_type"))
+    description, image_urls = _description(product.get("body_html")), _image_urls(product.get("images"))
+    items: list[PosItem] = []
+    for index, raw in enumerate(variants):
+        if not isinstance(raw, dict):
+            raise PosBadResponse(f"Shopify webhook product variants[{index}] is not an object")
+        variant_title = _opt_str(raw.get("title"))
+        stamps = [
+            t for t in (product_updated, _timestamp(raw.get("updated_at"), "variant updated_at")) if t is not None
+        ]
+        items.append(
+            PosItem(
+                external_id=_gid(raw, "id", "ProductVariant", f"variants[{index}].id"),
+                product_external_id=product_id,
+                sku=_opt_str(raw.get("sku")),
+                barcode=_opt_str(raw.get("barcode")),
+                name=title if variant_title in (None, DEFAULT_VARIANT_TITLE) else f"{title} - {variant_title}",
+                brand=brand,
+                category=category,
+                description=description,
+                image_urls=image_urls,
+                price_minor=_price_minor(raw.get("price"), exponent, index),
+                currency=currency,
+                active=status.lower() == "active",
+                inventory_item_id=_opt_gid(raw, "inventory_item_id", "InventoryItem", f"variants[{index}]"),
+                updated_at=max(stamps) if stamps else None,
+            )
+        )
+    return ItemsChanged(product_external_id=product_id, items=tuple(items), updated_at=product_updated)
+
+
+# ---------------------------------------------------------------- fields
+
+
+def _id_number(value: object, kind: str) -> int | None:
+    """The integer behind a REST id (``123``) or a GID of ``kind`` (``gid://shopify/Kind/123``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value > 0 else None
+    if isinstance(value, str):
+        match = re.fullmatch(rf"gid://shopify/{kind}/([1-9][0-9]*)", value)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _gid(obj: Json, key: str, kind: str, what: str, *, fallback: str | None = "admin_graphql_api_id") -> str:
+    number = _id_number(obj.get(key), kind)
+    if number is None and fallback is not None:
+        number = _id_number(obj.get(fallback), kind)
+    if number is None:
+        raise PosBadResponse(f"Shopify webhook has a missing or invalid {what}")
+    return f"gid://shopify/{kind}/{number}"
+
+
+def _opt_gid(obj: Json, key: str, kind: str, where: str) -> str | None:
+    if obj.get(key) is None:
+        return None
+    return _gid(obj, key, kind, f"{where}.{key}", fallback=None)
+
+
+def _opt_str(value: object) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _timestamp(value: object, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PosBadResponse(f"Shopify webhook has an invalid {what} timestamp") from None
+    if parsed.tzinfo is None:
+        raise PosBadResponse(f"Shopify webhook {what} timestamp has no UTC offset")
+    return parsed.astimezone(UTC)
+
+
+def _price_minor(price: object, exponent: int, index: int) -> int:
+    shown = repr(price)[:20]
+    if isinstance(price, bool) or not isinstance(price, str | int | float):
+        raise PosBadResponse(f"Shopify webhook variants[{index}] has a missing or invalid price {shown}")
+    try:
+        amount = Decimal(str(price).strip())
+    except InvalidOperation:
+        raise PosBadResponse(f"Shopify webhook variants[{index}] price is not a decimal: {shown}") from None
+    if not amount.is_finite() or amount < 0:
+        raise PosBadResponse(f"Shopify webhook variants[{index}] has an invalid price {shown}")
+    return int(amount.scaleb(exponent).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def _image_urls(images: object) -> tuple[str, ...]:
+    if not isinstance(images, list):
+        return ()
+    found: list[tuple[float, int, str]] = []
+    for index, image in enumerate(images):
+        src = image.get("src") if isinstance(image, dict) else None
+        if isinstance(src, str) and src.startswith(("https://", "http://")):
+            position = image.get("position")
+            rank = position if isinstance(position, int) and not isinstance(position, bool) else math.inf
+            found.append((rank, index, src))
+    return tuple(src for _rank, _index, src in sorted(found))
+
+
+class _TextOnly(HTMLParser):
+    _BLOCKS = frozenset(
+        {"br", "p", "div", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
+    )
+    _HIDDEN = frozenset({"script", "style", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._HIDDEN:
+            self.hidden += 1
+        if tag in self._BLOCKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        if tag in self._BLOCKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def _description(body_html: object) -> str | None:
+    if not isinstance(body_html, str):
+        return None
+    parser = _TextOnly()
+    parser.feed(body_html)
+    parser.close()
+    return " ".join("".join(parser.parts).split()) or None

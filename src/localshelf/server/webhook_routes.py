@@ -1,0 +1,82 @@
+"""Webhook receivers. A delivery is checked (size, provider signature over the raw body, secret URL, shop),
+stored once per provider event id, acknowledged, and applied afterwards by the worker: Shopify waits at
+most 5 seconds for the answer, and an acknowledged event must survive a crash.
+
+Answers: 200 stored or duplicate (or ignored: unknown topic, disconnected integration); 401 bad signature,
+unknown URL or wrong shop (nothing stored); 413 body over the limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from localshelf.config import Settings
+from localshelf.pos.signatures import shopify_webhook_valid
+from localshelf.server.worker import Nudge
+from localshelf.services import webhooks
+from localshelf.store.db import Database
+
+MAX_BODY_BYTES = 1_000_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _raw_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _header(request: Request, name: str) -> str | None:
+    """Shopify's classic `X-Shopify-*` header, or the events-style `shopify-*` one."""
+    return request.headers.get(f"x-shopify-{name}") or request.headers.get(f"shopify-{name}")
+
+
+def _time(value: str | None, fallback: datetime) -> datetime:
+    try:
+        parsed = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return fallback
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _answer(status: int, outcome: str) -> JSONResponse:
+    return JSONResponse({"outcome": outcome}, status_code=status)
+
+
+def register_webhook_routes(server: MCPServer[Any], settings: Settings, database: Database, nudge: Nudge) -> None:
+    @server.custom_route("/webhooks/shopify/{secret}", methods=["POST"])  # type: ignore[untyped-decorator]
+    async def shopify_webhook(request: Request) -> Response:
+        now = datetime.now(UTC)
+        try:
+            body = await _raw_body(request)
+        except _TooLarge:
+            return _answer(413, "body too large")
+        if not shopify_webhook_valid(settings.shopify_client_secret or "", body, _header(request, "hmac-sha256")):
+            return _answer(401, "invalid signature")
+        receiver = await database.read(webhooks.receiver_for, "shopify", request.path_params["secret"], now)
+        if receiver is None or _header(request, "shop-domain") != receiver.shop:
+            return _answer(401, "unknown endpoint")
+        topic = _header(request, "topic") or ""
+        if not receiver.connected or topic not in webhooks.SHOPIFY_TOPICS:
+            return _answer(200, "ignored")
+        event_id = _header(request, "event-id") or _header(request, "webhook-id") or hashlib.sha256(body).hexdigest()
+        triggered_at = _time(_header(request, "triggered-at"), now)
+        stored = await database.run(webhooks.store_event, receiver, event_id, topic, body, triggered_at, now)
+        nudge.set()
+        return _answer(200, "accepted" if stored else "duplicate")

@@ -1,0 +1,108 @@
+"""The background worker each server process runs: applies stored webhook events, runs queued sync jobs
+(taking over ones whose runner died), provisions missing webhook subscriptions and queues the daily
+reconciliation. Every step is safe with several processes on one database: jobs are claimed atomically and
+events are applied idempotently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import anyio
+from sqlalchemy import select
+
+from localshelf.services import pos_flows, sync_jobs, webhooks
+from localshelf.services.pos_flows import PosContext
+from localshelf.store.db import UnitOfWork
+from localshelf.store.models import Integration, WebhookEndpoint
+
+logger = logging.getLogger("localshelf.worker")
+T = TypeVar("T")
+
+EVENT_BATCH = 100
+HOUSEKEEPING_EVERY_SECONDS = 60.0
+
+
+class Nudge:
+    """Wakes the worker early (a webhook was stored, a job was queued); created outside any event loop."""
+
+    def __init__(self) -> None:
+        self._event: anyio.Event | None = None
+
+    def set(self) -> None:
+        if self._event is not None:
+            self._event.set()
+
+    async def wait(self, timeout: float) -> None:
+        self._event = anyio.Event()
+        with anyio.move_on_after(timeout):
+            await self._event.wait()
+
+
+def _without_webhooks(uow: UnitOfWork) -> list[int]:
+    has = select(WebhookEndpoint.integration_id)
+    return list(
+        uow.session.scalars(select(Integration.id).where(Integration.status == "connected", Integration.id.not_in(has)))
+    )
+
+
+@dataclass
+class Worker:
+    pos: PosContext
+    poll_seconds: float = 2.0
+    nudge: Nudge = field(default_factory=Nudge)
+
+    async def run_forever(self) -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._events_loop)
+            group.start_soon(self._jobs_loop)
+            group.start_soon(self._housekeeping_loop)
+
+    async def apply_pending_events(self) -> int:
+        applied = 0
+        while ids := await self.pos.database.read(webhooks.pending_events, EVENT_BATCH):
+            for event_id in ids:
+                state = await self.pos.database.run(webhooks.apply_event, event_id, self.pos.clock())
+                applied += state != "pending"
+            if applied == 0:
+                break  # everything left is waiting (e.g. for a first sync); try again later
+        return applied
+
+    async def run_next_job(self) -> bool:
+        ticket = await self.pos.database.run(sync_jobs.claim, None, self.pos.clock())
+        if ticket is None:
+            return False
+        await self.pos.runner().run(ticket)
+        return True
+
+    async def housekeeping(self) -> None:
+        for integration_id in await self.pos.database.read(_without_webhooks):
+            await pos_flows.provision_webhooks(self.pos, integration_id)
+        if await self.pos.database.run(sync_jobs.enqueue_reconciliations, self.pos.clock()):
+            self.nudge.set()
+
+    async def _events_loop(self) -> None:
+        while True:
+            await self._guarded(self.apply_pending_events)
+            await self.nudge.wait(self.poll_seconds)
+
+    async def _jobs_loop(self) -> None:
+        while True:
+            ran = await self._guarded(self.run_next_job)
+            if not ran:
+                await anyio.sleep(self.poll_seconds)
+
+    async def _housekeeping_loop(self) -> None:
+        while True:
+            await self._guarded(self.housekeeping)
+            await anyio.sleep(HOUSEKEEPING_EVERY_SECONDS)
+
+    async def _guarded(self, step: Callable[[], Awaitable[T]]) -> T | None:
+        try:
+            return await step()
+        except Exception:  # a bad step must not stop the worker; it is retried on the next round
+            logger.exception("background step %s failed", getattr(step, "__name__", step))
+            return None

@@ -1,0 +1,174 @@
+"""Turn staged POS items and stock into offers (and retailer items), a batch of items at a time.
+
+Catalog rules (the POS is the source of truth): each variant with a valid barcode becomes one offer per
+mapped location that stocks it, linked to the global product for that GTIN (created when new); a variant
+without one becomes a retailer item instead; an archived/draft/deactivated variant's offers are
+`discontinued`; a variant deleted in the POS, or stocked only at unmapped locations, has no offers. Manual
+offers for the same product, store and SKU are taken over by the POS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from localshelf.domain.ids import new_public_id
+from localshelf.domain.stock import pos_offer_status
+from localshelf.services.products import add_search_terms, search_fields
+from localshelf.store import pos_staging as staging
+from localshelf.store.db import UnitOfWork
+from localshelf.store.models import InStoreOffer, PosItem, PosStock
+
+SKU_LENGTH = 64
+BATCH = 200  # POS items per set-based materialization (bounded by SQLite's bound-parameter limit)
+COMPARED = ("product_id", "sku", "price_minor", "currency", "quantity_on_hand", "status")
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    retailer_items: int = 0
+
+    def add(self, other: Tally) -> None:
+        for name in ("created", "updated", "unchanged", "removed", "retailer_items"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def item_sku(item: PosItem) -> str:
+    return (item.sku or item.external_id)[:SKU_LENGTH]
+
+
+def _ensure_products(uow: UnitOfWork, items: Sequence[PosItem]) -> dict[str, int]:
+    """Product pk per GTIN, creating the global products that do not exist yet."""
+    by_gtin = {item.gtin: item for item in items if item.gtin}
+    known = staging.product_ids_by_gtin(uow.session, by_gtin)
+    missing = [item for gtin, item in by_gtin.items() if gtin not in known]
+    if missing:
+        rows = [
+            {
+                "public_id": new_public_id("product"),
+                "gtin": item.gtin,
+                "name": item.name,
+                "brand": item.brand,
+                "description": item.description,
+                "category": item.category,
+                "image_urls": list(item.image_urls or []),
+                **search_fields(item.name, item.brand, item.category),
+            }
+            for item in missing
+        ]
+        staging.insert_products(uow, rows)
+        add_search_terms(uow, [str(row["search_doc"]) for row in rows])
+        known = staging.product_ids_by_gtin(uow.session, by_gtin)
+    return known
+
+
+def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids: Sequence[int], now: datetime) -> Tally:
+    """Bring the offers and retailer items of POS items `ids` in line with their staged state."""
+    tally = Tally()
+    if not ids:
+        return tally
+    items = staging.items_by_id(uow.session, ids)
+    live = [item for item in items if not item.deleted]
+    mapped = staging.mapped_locations(uow.session, integration_id)
+    stock: dict[str, list[PosStock]] = {}
+    inventory_ids = [item.inventory_item_id for item in live if item.inventory_item_id]
+    for level in staging.stock_for(uow.session, integration_id, inventory_ids, list(mapped)):
+        stock.setdefault(level.inventory_item_id, []).append(level)
+    products = _ensure_products(uow, [item for item in live if item.gtin])
+
+    wanted_offers: dict[tuple[int, int], dict[str, Any]] = {}
+    wanted_items: dict[tuple[int, int | None, str], dict[str, Any]] = {}
+    for item in live:
+        levels = stock.get(item.inventory_item_id or "", [])
+        if not item.gtin:
+            tally.retailer_items += 1
+        for level in levels:
+            location_id = mapped[level.location_external_id]
+            quantity = max(0, level.quantity)
+            if item.gtin:
+                wanted_offers[(item.id, location_id)] = {
+                    "organization_id": organization_id,
+                    "location_id": location_id,
+                    "product_id": products[item.gtin],
+                    "sku": item_sku(item),
+                    "price_minor": item.price_minor,
+                    "currency": item.currency,
+                    "quantity_on_hand": quantity,
+                    "status": pos_offer_status(item.active, quantity),
+                    "source": "pos",
+                    "pos_item_id": item.id,
+                }
+            else:
+                wanted_items[(organization_id, location_id, item_sku(item))] = {
+                    "organization_id": organization_id,
+                    "location_id": location_id,
+                    "sku": item_sku(item),
+                    "name": item.name,
+                    "price_minor": item.price_minor,
+                    "currency": item.currency,
+                    "quantity_on_hand": quantity,
+                    "pos_item_id": item.id,
+                }
+    _apply_offers(uow, ids, wanted_offers, now, tally)
+    _apply_retailer_items(uow, ids, wanted_items)
+    return tally
+
+
+def materialize_all(uow: UnitOfWork, organization_id: int, integration_id: int, now: datetime) -> Tally:
+    """Every staged item of the integration, in batches (after its location mapping changed)."""
+    tally, after = Tally(), 0
+    while ids := staging.item_ids_after(uow.session, integration_id, after, BATCH):
+        tally.add(materialize(uow, organization_id, integration_id, ids, now))
+        after = ids[-1]
+    return tally
+
+
+def _apply_offers(
+    uow: UnitOfWork, ids: Sequence[int], wanted: dict[tuple[int, int], dict[str, Any]], now: datetime, tally: Tally
+) -> None:
+    existing = {(offer.pos_item_id, offer.location_id): offer for offer in staging.offers_of_items(uow.session, ids)}
+    adoptable = {
+        (offer.product_id, offer.location_id, offer.sku): offer
+        for offer in staging.unowned_offers(
+            uow.session, (w["product_id"] for w in wanted.values()), (w["location_id"] for w in wanted.values())
+        )
+    }
+    creates: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    unchanged: list[int] = []
+    for key, values in wanted.items():
+        offer: InStoreOffer | None = existing.get(key) or adoptable.pop(
+            (values["product_id"], values["location_id"], values["sku"]), None
+        )
+        if offer is None:
+            stamps = {"last_inventory_sync": now, "created_at": now, "updated_at": now}
+            creates.append({**values, "public_id": new_public_id("offer"), **stamps})
+        elif offer.pos_item_id is None or any(getattr(offer, name) != values[name] for name in COMPARED):
+            updates.append({"id": offer.id, **values, "last_inventory_sync": now, "updated_at": now})
+        else:
+            unchanged.append(offer.id)
+    gone = [offer.id for key, offer in existing.items() if key not in wanted]
+    staging.delete_offers(uow.session, gone)
+    staging.update_offers(uow.session, updates)
+    staging.touch_offers(uow.session, unchanged, now)
+    tally.created += staging.insert_offers(uow, creates)
+    tally.updated += len(updates)
+    tally.unchanged += len(unchanged)
+    tally.removed += len(gone)
+
+
+def _apply_retailer_items(
+    uow: UnitOfWork, ids: Sequence[int], wanted: dict[tuple[int, int | None, str], dict[str, Any]]
+) -> None:
+    existing = staging.retailer_items_of(uow.session, ids)
+    gone = [row.id for row in existing if (row.organization_id, row.location_id, row.sku) not in wanted]
+    staging.delete_retailer_items(uow.session, gone)
+    staging.upsert_retailer_items(
+        uow, [{**values, "public_id": new_public_id("retailer_item")} for values in wanted.values()]
+    )

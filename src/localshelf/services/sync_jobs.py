@@ -1,0 +1,274 @@
+"""Sync job records: request, claim, checkpoint, finish, cancel, recover.
+
+A job's checkpoint and counters are written in the same transaction as the page of data they describe,
+so a job that dies (crash, kill, lost connection) resumes exactly where its last committed page ended.
+At most one job per integration is queued or running: a partial unique index holds that across processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, or_, select, update
+
+from localshelf.domain.auth import Role
+from localshelf.domain.errors import Conflict, ErrorCode
+from localshelf.domain.ids import new_public_id
+from localshelf.services.access import tenant_object
+from localshelf.services.connect import owned_integration, require_connected
+from localshelf.store.db import UnitOfWork
+from localshelf.store.models import ACTIVE_SYNC_STATES, Integration, SyncJob
+
+SyncKind = Literal["full", "incremental", "manual"]
+SyncState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+STALE_AFTER = timedelta(minutes=5)  # a running job without a heartbeat for this long is taken over
+RECONCILE_EVERY = timedelta(days=1)
+COUNTERS = (
+    "products_seen",
+    "items_seen",
+    "stock_levels_seen",
+    "offers_created",
+    "offers_updated",
+    "offers_unchanged",
+    "offers_removed",
+    "retailer_items",
+    "errors",
+)
+
+
+class SyncCounters(BaseModel):
+    products_seen: int
+    items_seen: int = Field(description="POS variants read.")
+    stock_levels_seen: int
+    offers_created: int
+    offers_updated: int
+    offers_unchanged: int
+    offers_removed: int
+    retailer_items: int = Field(description="Variants without a valid barcode, kept as retailer items.")
+    errors: int
+
+
+class SyncJobView(BaseModel):
+    id: str
+    integration_id: str
+    organization_id: str
+    kind: SyncKind = Field(description="full (automatic, daily), manual (on demand, full) or incremental.")
+    state: SyncState
+    phase: str = Field(description="items, stock, materialize or done.")
+    counters: SyncCounters
+    error_message: str | None
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class SyncJobList(BaseModel):
+    integration_id: str
+    jobs: list[SyncJobView]
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a runner needs to run a claimed job."""
+
+    job_id: int
+    public_id: str
+    kind: str
+    organization_id: int
+    integration_id: int
+    integration_public_id: str
+    started_at: datetime
+    checkpoint: dict[str, Any]
+    last_success_started_at: datetime | None
+
+
+class JobCancelled(Exception):
+    pass
+
+
+def job_view(job: SyncJob, integration_id: str, organization_id: str) -> SyncJobView:
+    return SyncJobView(
+        id=job.public_id,
+        integration_id=integration_id,
+        organization_id=organization_id,
+        kind=job.kind,
+        state=job.state,
+        phase=job.phase,
+        counters=SyncCounters(**{name: getattr(job, name) for name in COUNTERS}),
+        error_message=job.error_message,
+        cancel_requested=job.cancel_requested,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+def _view(uow: UnitOfWork, job: SyncJob) -> SyncJobView:
+    integration = uow.session.get(Integration, job.integration_id)
+    assert integration is not None
+    _, organization_id = owned_integration(uow, integration.public_id, write=False)
+    return job_view(job, integration.public_id, organization_id)
+
+
+def _active_job(uow: UnitOfWork, integration_id: int) -> SyncJob | None:
+    return uow.session.scalar(
+        select(SyncJob).where(SyncJob.integration_id == integration_id, SyncJob.state.in_(ACTIVE_SYNC_STATES))
+    )
+
+
+def enqueue(uow: UnitOfWork, integration: Integration, kind: str, requested_by: str, now: datetime) -> SyncJob | None:
+    """Queue a job unless one is already queued or running (then None). Also used by the worker."""
+    inserted = uow.session.scalar(
+        uow.dialect.insert_ignoring_duplicates(SyncJob)
+        .values(
+            public_id=new_public_id("sync_job"),
+            organization_id=integration.organization_id,
+            integration_id=integration.id,
+            kind=kind,
+            state="queued",
+            phase="items",
+            requested_by=requested_by,
+            created_at=now,
+            **dict.fromkeys(COUNTERS, 0),
+            cancel_requested=False,
+        )
+        .returning(SyncJob.id)
+    )
+    return uow.session.get(SyncJob, inserted) if inserted is not None else None
+
+
+def request_sync(uow: UnitOfWork, integration_id: str, kind: str, now: datetime) -> tuple[SyncJobView, bool]:
+    """Queue a sync for a connected integration; (the job, True) or (the job already under way, False)."""
+    integration, organization_id = owned_integration(uow, integration_id, write=True)
+    require_connected(integration)
+    job = enqueue(uow, integration, kind, uow.actor.throttle_key, now)
+    created = job is not None
+    job = job or _active_job(uow, integration.id)
+    assert job is not None
+    return job_view(job, integration.public_id, organization_id), created
+
+
+def get_sync_job(uow: UnitOfWork, job_id: str) -> SyncJobView:
+    job, _ = tenant_object(uow, SyncJob, job_id, Role.STAFF)
+    return _view(uow, job)
+
+
+def list_sync_jobs(uow: UnitOfWork, integration_id: str, limit: int) -> SyncJobList:
+    integration, organization_id = owned_integration(uow, integration_id, write=False)
+    jobs = uow.session.scalars(
+        select(SyncJob).where(SyncJob.integration_id == integration.id).order_by(SyncJob.id.desc()).limit(limit)
+    )
+    return SyncJobList(
+        integration_id=integration.public_id,
+        jobs=[job_view(job, integration.public_id, organization_id) for job in jobs],
+    )
+
+
+def cancel_sync_job(uow: UnitOfWork, job_id: str, now: datetime) -> SyncJobView:
+    """A queued job is cancelled at once; a running one stops at its next page, keeping what it wrote."""
+    job, _ = tenant_object(uow, SyncJob, job_id, Role.MANAGER)
+    if job.state == "queued":
+        job.state, job.finished_at, job.phase = "cancelled", now, "done"
+    elif job.state == "running":
+        job.cancel_requested = True
+    else:
+        raise Conflict(f"Sync job {job_id} already {job.state}; nothing to cancel.", ErrorCode.ALREADY_FINISHED)
+    uow.session.flush()
+    return _view(uow, job)
+
+
+# ---------------------------------------------------------------- the runner's side (acts as the operator)
+
+
+def _last_success_start(uow: UnitOfWork, integration_id: int) -> datetime | None:
+    found: datetime | None = uow.session.scalar(
+        select(func.max(SyncJob.started_at)).where(
+            SyncJob.integration_id == integration_id, SyncJob.state == "succeeded"
+        )
+    )
+    return found
+
+
+def claim(uow: UnitOfWork, job_id: int | None, now: datetime) -> Ticket | None:
+    """Take a queued job (the given one, else the oldest), or a running one whose runner went silent."""
+    stale = or_(SyncJob.state == "queued", (SyncJob.state == "running") & (SyncJob.heartbeat_at < now - STALE_AFTER))
+    query = select(SyncJob.id).where(stale).order_by(SyncJob.id).limit(1)
+    if job_id is not None:
+        query = query.where(SyncJob.id == job_id)
+    candidate = uow.session.scalar(query)
+    if candidate is None:
+        return None
+    taken = uow.session.execute(
+        update(SyncJob)
+        .where(SyncJob.id == candidate, stale)
+        .values(state="running", heartbeat_at=now, started_at=func.coalesce(SyncJob.started_at, now))
+        .returning(SyncJob.id)
+    ).first()
+    if taken is None:  # another runner got it first
+        return None
+    job = uow.session.get(SyncJob, candidate, populate_existing=True)
+    integration = uow.session.get(Integration, job.integration_id) if job else None
+    assert job is not None and integration is not None and job.started_at is not None
+    return Ticket(
+        job_id=job.id,
+        public_id=job.public_id,
+        kind=job.kind,
+        organization_id=job.organization_id,
+        integration_id=integration.id,
+        integration_public_id=integration.public_id,
+        started_at=job.started_at,
+        checkpoint=dict(job.checkpoint or {}),
+        last_success_started_at=_last_success_start(uow, integration.id),
+    )
+
+
+def save_progress(
+    uow: UnitOfWork, job_id: int, phase: str, checkpoint: dict[str, Any], deltas: dict[str, int], now: datetime
+) -> None:
+    """Record a committed page: the checkpoint to resume from and the counters it adds. Raises JobCancelled."""
+    job = uow.session.get(SyncJob, job_id, populate_existing=True)
+    assert job is not None
+    if job.cancel_requested or job.state != "running":
+        raise JobCancelled
+    job.phase, job.checkpoint, job.heartbeat_at = phase, checkpoint, now
+    for name, delta in deltas.items():
+        setattr(job, name, getattr(job, name) + delta)
+
+
+def finish(uow: UnitOfWork, job_id: int, state: str, error: str | None, now: datetime) -> None:
+    job = uow.session.get(SyncJob, job_id, populate_existing=True)
+    assert job is not None
+    job.state, job.finished_at, job.phase, job.error_message = state, now, "done", error[:500] if error else None
+    if state == "succeeded":
+        integration = uow.session.get(Integration, job.integration_id)
+        assert integration is not None
+        integration.last_sync_at = now
+
+
+def view_by_pk(uow: UnitOfWork, job_id: int) -> SyncJobView:
+    job = uow.session.get(SyncJob, job_id)
+    assert job is not None
+    return _view(uow, job)
+
+
+def enqueue_reconciliations(uow: UnitOfWork, now: datetime) -> int:
+    """Queue a full sync for each connected integration with no job in the last day (webhooks are not
+    guaranteed to arrive, so this daily pass is what keeps stock exact)."""
+    latest = (
+        select(SyncJob.integration_id, func.max(SyncJob.created_at).label("latest"))
+        .group_by(SyncJob.integration_id)
+        .subquery()
+    )
+    due = uow.session.scalars(
+        select(Integration)
+        .outerjoin(latest, latest.c.integration_id == Integration.id)
+        .where(
+            Integration.status == "connected",
+            or_(latest.c.latest.is_(None), latest.c.latest < now - RECONCILE_EVERY),
+        )
+    )
+    return sum(enqueue(uow, integration, "full", "scheduler", now) is not None for integration in due)

@@ -1,0 +1,210 @@
+"""Run one claimed sync job: read the POS page by page, stage each page with its checkpoint, then build offers.
+
+Phases, each resumable from the job's checkpoint:
+  items        every variant (or, for an incremental job, those changed since the last successful sync)
+  stock        every active POS location's levels, mapped or not (unmapped stock is kept, not searchable)
+  (full/manual only) variants the listing did not return are deleted in the POS; levels it did not return
+  are dropped
+  materialize  offers and retailer items rebuilt in batches of POS items (set-based writes)
+A job never holds a database transaction open across a network call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from localshelf.config import Settings
+from localshelf.pos.catalog import staged_item, staged_stock
+from localshelf.pos.contract import CatalogReader, PosAuthError, PosError, PosLocation
+from localshelf.services import pos_gateway, pos_locations, sync_jobs
+from localshelf.services.materialize import BATCH, Tally, materialize
+from localshelf.services.pos_gateway import HttpFactory
+from localshelf.services.sync_jobs import JobCancelled, Ticket
+from localshelf.store import pos_staging as staging
+from localshelf.store.db import Database, UnitOfWork
+from localshelf.store.models import Integration
+
+logger = logging.getLogger("localshelf.sync")
+
+Progress = Callable[[float, float | None, str], Awaitable[None]]
+
+
+async def _no_progress(_done: float, _total: float | None, _message: str) -> None:
+    return None
+
+
+class NotConnected(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Account:
+    shop: str
+    encrypted_token: str
+    currency: str | None
+
+
+def _account(uow: UnitOfWork, integration_id: int) -> Account | None:
+    integration = uow.session.get(Integration, integration_id)
+    if integration is None or integration.status != "connected" or not integration.access_token_encrypted:
+        return None
+    return Account(integration.external_account, integration.access_token_encrypted, integration.currency)
+
+
+def _set_currency(uow: UnitOfWork, integration_id: int, currency: str) -> None:
+    integration = uow.session.get(Integration, integration_id)
+    assert integration is not None
+    integration.currency = currency
+
+
+def _needs_reauthorization(uow: UnitOfWork, integration_id: int, message: str) -> None:
+    integration = uow.session.get(Integration, integration_id)
+    assert integration is not None
+    integration.status, integration.error_message = "reauthorization_required", message[:500]
+
+
+@dataclass
+class SyncRunner:
+    database: Database
+    settings: Settings
+    clock: Callable[[], datetime]
+    http: HttpFactory = pos_gateway.default_http
+
+    async def run(self, ticket: Ticket, progress: Progress = _no_progress) -> None:
+        """Run to an end state: succeeded, failed (with a clear message) or cancelled."""
+        state, error = "succeeded", None
+        try:
+            await self._run(ticket, progress)
+        except JobCancelled:
+            state = "cancelled"
+        except NotConnected:
+            state, error = "failed", "The integration is no longer connected; reconnect with start_pos_connect."
+        except PosAuthError as exc:
+            state, error = (
+                "failed",
+                f"The POS refused the stored token: {exc.message}. Reconnect with start_pos_connect.",
+            )
+            await self.database.run(_needs_reauthorization, ticket.integration_id, exc.message)
+        except PosError as exc:
+            state, error = "failed", f"The POS could not be read: {exc.message}"
+        except Exception:
+            logger.exception("sync job %s failed", ticket.public_id)
+            state, error = "failed", "Internal error while syncing; the job can be retried with trigger_sync."
+        await self.database.run(sync_jobs.finish, ticket.job_id, state, error, self.clock())
+
+    async def _run(self, ticket: Ticket, progress: Progress) -> None:
+        account = await self.database.read(_account, ticket.integration_id)
+        if account is None:
+            raise NotConnected
+        async with pos_gateway.open_catalog(self.settings, account.shop, account.encrypted_token, self.http) as reader:
+            currency = await reader.shop_currency()
+            if currency != account.currency:
+                await self.database.run(_set_currency, ticket.integration_id, currency)
+            locations = await reader.locations()
+            await self.database.run(
+                pos_locations.store_pos_locations, ticket.integration_public_id, locations, self.clock()
+            )
+            checkpoint = ticket.checkpoint
+            if checkpoint.get("phase", "items") == "items":
+                checkpoint = await self._items(ticket, reader, checkpoint, progress)
+            if checkpoint.get("phase") == "stock":
+                active = sorted((loc for loc in locations if loc.active), key=lambda loc: loc.external_id)
+                checkpoint = await self._stock(ticket, reader, active, checkpoint, progress)
+        await self._materialize(ticket, checkpoint, progress)
+
+    async def _save(
+        self, ticket: Ticket, write: Callable[[UnitOfWork], dict[str, int]], checkpoint: dict[str, Any]
+    ) -> None:
+        def unit(uow: UnitOfWork) -> None:
+            deltas = write(uow)
+            sync_jobs.save_progress(uow, ticket.job_id, checkpoint["phase"], checkpoint, deltas, self.clock())
+
+        await self.database.run(unit)
+
+    async def _items(
+        self, ticket: Ticket, reader: CatalogReader, checkpoint: dict[str, Any], progress: Progress
+    ) -> dict[str, Any]:
+        since = ticket.last_success_started_at if ticket.kind == "incremental" else None
+        full = ticket.kind != "incremental"
+        read = 0
+        async for page in reader.items(after=checkpoint.get("cursor"), updated_since=since):
+            now = self.clock()
+            rows = list({row["external_id"]: row for row in (staged_item(i, now) for i in page.items)}.values())
+            products = len({item.product_external_id for item in page.items})
+            following = {"phase": "items", "cursor": page.next_cursor} if page.next_cursor else {"phase": "stock"}
+
+            def write(uow: UnitOfWork, rows: list[dict[str, Any]] = rows, products: int = products) -> dict[str, int]:
+                staging.upsert_items(uow, ticket.integration_id, rows, ticket.job_id if full else None)
+                return {"items_seen": len(rows), "products_seen": products}
+
+            await self._save(ticket, write, following)
+            read += len(rows)
+            await progress(read, None, f"read {read} POS items")
+        return {"phase": "stock"}
+
+    async def _stock(
+        self,
+        ticket: Ticket,
+        reader: CatalogReader,
+        active: list[PosLocation],
+        checkpoint: dict[str, Any],
+        progress: Progress,
+    ) -> dict[str, Any]:
+        full = ticket.kind != "incremental"
+        start, cursor = int(checkpoint.get("location", 0)), checkpoint.get("cursor")
+        for index in range(start, len(active)):
+            async for page in reader.stock(active[index].external_id, after=cursor if index == start else None):
+                now = self.clock()
+                rows = [staged_stock(level, now) for level in page.stock]
+                following = (
+                    {"phase": "stock", "location": index, "cursor": page.next_cursor}
+                    if page.next_cursor
+                    else {"phase": "stock", "location": index + 1}
+                )
+
+                def write(uow: UnitOfWork, rows: list[dict[str, Any]] = rows) -> dict[str, int]:
+                    staging.upsert_stock(uow, ticket.integration_id, rows, ticket.job_id if full else None)
+                    return {"stock_levels_seen": len(rows)}
+
+                await self._save(ticket, write, following)
+            await progress(index + 1, len(active), f"read stock of {index + 1} of {len(active)} POS locations")
+        listed = [loc.external_id for loc in active]
+
+        def close_listing(uow: UnitOfWork) -> dict[str, int]:
+            if full:
+                staging.mark_unlisted_items_deleted(uow, ticket.integration_id, ticket.job_id, ticket.started_at)
+                staging.drop_unlisted_stock(uow, ticket.integration_id, ticket.job_id, listed, ticket.started_at)
+            return {}
+
+        following = {"phase": "materialize", "after": 0}
+        await self._save(ticket, close_listing, following)
+        return following
+
+    async def _materialize(self, ticket: Ticket, checkpoint: dict[str, Any], progress: Progress) -> None:
+        after = int(checkpoint.get("after", 0))
+        built = 0
+        while True:
+            ids = await self.database.read(
+                lambda uow, after=after: staging.item_ids_after(uow.session, ticket.integration_id, after, BATCH)
+            )
+            if not ids:
+                return
+
+            def write(uow: UnitOfWork, ids: list[int] = ids) -> dict[str, int]:
+                tally: Tally = materialize(uow, ticket.organization_id, ticket.integration_id, ids, self.clock())
+                return {
+                    "offers_created": tally.created,
+                    "offers_updated": tally.updated,
+                    "offers_unchanged": tally.unchanged,
+                    "offers_removed": tally.removed,
+                    "retailer_items": tally.retailer_items,
+                }
+
+            after = ids[-1]
+            await self._save(ticket, write, {"phase": "materialize", "after": after})
+            built += len(ids)
+            await progress(built, None, f"built offers for {built} POS items")

@@ -1,0 +1,277 @@
+"""Webhook endpoints (secret URL per integration, rotatable with a grace period) and webhook events.
+
+A delivery is verified by the route, stored here (deduplicated on the provider's event id) and acknowledged;
+the worker applies stored events afterwards, oldest first. Applying is idempotent and order-safe: staged
+rows only move forward in POS time, so a duplicate or a late, older event changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+from sqlalchemy import or_, select, update
+
+from localshelf.domain.auth import Role
+from localshelf.domain.ids import new_public_id
+from localshelf.pos.catalog import staged_item, staged_stock
+from localshelf.pos.contract import PosBadResponse
+from localshelf.pos.shopify_webhooks import AppUninstalled, ItemsChanged, ProductDeleted, StockChanged, parse_event
+from localshelf.services.access import tenant_object
+from localshelf.services.connect import owned_integration
+from localshelf.services.materialize import materialize
+from localshelf.store import pos_staging as staging
+from localshelf.store.db import UnitOfWork
+from localshelf.store.models import Integration, WebhookEndpoint, WebhookEvent
+
+SECRET_GRACE = timedelta(hours=24)
+MAX_ATTEMPTS = 5
+SHOPIFY_TOPICS = ("inventory_levels/update", "products/create", "products/update", "products/delete", "app/uninstalled")
+
+
+class WebhookEndpointView(BaseModel):
+    id: str
+    integration_id: str
+    organization_id: str
+    provider: str
+    url_hint: str = Field(description="The delivery URL with its secret part masked.")
+    topics: list[str]
+    created_at: datetime
+    rotated_at: datetime | None
+    previous_secret_valid_until: datetime | None = Field(
+        description="Until then the URL from before the last rotation still works."
+    )
+    last_delivery_at: datetime | None
+    deliveries_accepted: int
+    deliveries_duplicate: int = Field(description="Re-deliveries of an event already stored (ignored).")
+
+
+class WebhookEndpointList(BaseModel):
+    integration_id: str
+    endpoints: list[WebhookEndpointView]
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """Who a delivery URL belongs to."""
+
+    integration_id: int
+    endpoint_id: int
+    shop: str
+    connected: bool
+    currency: str | None
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def delivery_url(web_base_url: str, provider: str, secret: str) -> str:
+    return f"{web_base_url}/webhooks/{provider}/{secret}"
+
+
+def _view(
+    endpoint: WebhookEndpoint, integration: Integration, organization_id: str, web_base_url: str
+) -> WebhookEndpointView:
+    return WebhookEndpointView(
+        id=endpoint.public_id,
+        integration_id=integration.public_id,
+        organization_id=organization_id,
+        provider=endpoint.provider,
+        url_hint=f"{web_base_url}/webhooks/{endpoint.provider}/…",
+        topics=list(endpoint.topics),
+        created_at=endpoint.created_at,
+        rotated_at=endpoint.rotated_at,
+        previous_secret_valid_until=endpoint.previous_valid_until,
+        last_delivery_at=endpoint.last_delivery_at,
+        deliveries_accepted=endpoint.deliveries_accepted,
+        deliveries_duplicate=endpoint.deliveries_duplicate,
+    )
+
+
+def save_endpoint(
+    uow: UnitOfWork, integration_id: int, topics: list[str], subscription_ids: list[str], secret: str, now: datetime
+) -> None:
+    """Record (or replace) the integration's endpoint after its subscriptions were created at the POS."""
+    integration = uow.session.get(Integration, integration_id)
+    assert integration is not None
+    endpoint = uow.session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.integration_id == integration_id))
+    if endpoint is None:
+        endpoint = WebhookEndpoint(
+            public_id=new_public_id("webhook_endpoint"),
+            organization_id=integration.organization_id,
+            integration_id=integration_id,
+            provider=integration.provider,
+            created_at=now,
+            deliveries_accepted=0,
+            deliveries_duplicate=0,
+        )
+        uow.session.add(endpoint)
+    endpoint.topics, endpoint.subscription_ids, endpoint.token_hash = topics, subscription_ids, secret_hash(secret)
+    uow.session.flush()
+
+
+def has_endpoint(uow: UnitOfWork, integration_id: int) -> bool:
+    found = uow.session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.integration_id == integration_id))
+    return found is not None
+
+
+def list_webhook_endpoints(uow: UnitOfWork, integration_id: str, web_base_url: str) -> WebhookEndpointList:
+    integration, organization_id = owned_integration(uow, integration_id, write=False)
+    rows = uow.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.integration_id == integration.id))
+    return WebhookEndpointList(
+        integration_id=integration.public_id,
+        endpoints=[_view(row, integration, organization_id, web_base_url) for row in rows],
+    )
+
+
+def _endpoint(uow: UnitOfWork, endpoint_id: str, need: Role) -> tuple[WebhookEndpoint, Integration, str]:
+    endpoint, organization_id = tenant_object(uow, WebhookEndpoint, endpoint_id, need)
+    integration = uow.session.get(Integration, endpoint.integration_id)
+    assert integration is not None
+    return endpoint, integration, organization_id
+
+
+def get_webhook_endpoint(uow: UnitOfWork, endpoint_id: str, web_base_url: str) -> WebhookEndpointView:
+    endpoint, integration, organization_id = _endpoint(uow, endpoint_id, Role.STAFF)
+    return _view(endpoint, integration, organization_id, web_base_url)
+
+
+def endpoint_to_rotate(uow: UnitOfWork, endpoint_id: str) -> tuple[str, list[str]]:
+    """(integration public id, POS subscription ids) of an endpoint the actor may rotate."""
+    endpoint, integration, _ = _endpoint(uow, endpoint_id, Role.MANAGER)
+    return integration.public_id, list(endpoint.subscription_ids)
+
+
+def finish_rotation(
+    uow: UnitOfWork, endpoint_id: str, secret: str, now: datetime, web_base_url: str
+) -> WebhookEndpointView:
+    endpoint, integration, organization_id = _endpoint(uow, endpoint_id, Role.MANAGER)
+    endpoint.previous_token_hash, endpoint.previous_valid_until = endpoint.token_hash, now + SECRET_GRACE
+    endpoint.token_hash, endpoint.rotated_at = secret_hash(secret), now
+    uow.session.flush()
+    return _view(endpoint, integration, organization_id, web_base_url)
+
+
+def receiver_for(uow: UnitOfWork, provider: str, secret: str, now: datetime) -> Receiver | None:
+    hashed = secret_hash(secret)
+    endpoint = uow.session.scalar(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.provider == provider,
+            or_(
+                WebhookEndpoint.token_hash == hashed,
+                (WebhookEndpoint.previous_token_hash == hashed) & (WebhookEndpoint.previous_valid_until > now),
+            ),
+        )
+    )
+    if endpoint is None:
+        return None
+    integration = uow.session.get(Integration, endpoint.integration_id)
+    assert integration is not None
+    return Receiver(
+        integration_id=integration.id,
+        endpoint_id=endpoint.id,
+        shop=integration.external_account,
+        connected=integration.status == "connected",
+        currency=integration.currency,
+    )
+
+
+def store_event(
+    uow: UnitOfWork,
+    receiver: Receiver,
+    event_id: str,
+    topic: str,
+    body: bytes,
+    triggered_at: datetime,
+    now: datetime,
+) -> bool:
+    """Keep a verified delivery; False when this event was already stored (a re-delivery)."""
+    inserted = uow.session.scalar(
+        uow.dialect.insert_ignoring_duplicates(WebhookEvent)
+        .values(
+            integration_id=receiver.integration_id,
+            event_id=event_id[:255],
+            topic=topic[:64],
+            payload=body.decode("utf-8", errors="replace"),
+            triggered_at=triggered_at,
+            received_at=now,
+            state="pending",
+            attempts=0,
+        )
+        .returning(WebhookEvent.id)
+    )
+    counter = WebhookEndpoint.deliveries_accepted if inserted is not None else WebhookEndpoint.deliveries_duplicate
+    uow.session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == receiver.endpoint_id)
+        .values({counter: counter + 1, WebhookEndpoint.last_delivery_at: now})
+    )
+    return inserted is not None
+
+
+def pending_events(uow: UnitOfWork, limit: int) -> list[int]:
+    return list(
+        uow.session.scalars(
+            select(WebhookEvent.id).where(WebhookEvent.state == "pending").order_by(WebhookEvent.id).limit(limit)
+        )
+    )
+
+
+def apply_event(uow: UnitOfWork, event_id: int, now: datetime) -> str:
+    """Apply one stored event; returns its new state. Safe to run twice (the second run changes nothing)."""
+    event = uow.session.get(WebhookEvent, event_id, populate_existing=True)
+    if event is None or event.state != "pending":
+        return "gone"
+    integration = uow.session.get(Integration, event.integration_id)
+    assert integration is not None
+    event.attempts += 1
+    state, outcome = _apply(uow, integration, event, now)
+    if state == "pending" and event.attempts >= MAX_ATTEMPTS:
+        state = "failed"
+    event.state, event.outcome = state, outcome[:300]
+    event.applied_at = now if state != "pending" else None
+    return state
+
+
+def _apply(uow: UnitOfWork, integration: Integration, event: WebhookEvent, now: datetime) -> tuple[str, str]:
+    if integration.status != "connected":
+        return "ignored", f"integration is {integration.status}"
+    if integration.currency is None:
+        return "pending", "waiting for the first sync to learn the shop's currency"
+    try:
+        parsed = parse_event(event.topic, event.payload.encode(), integration.currency)
+    except PosBadResponse as exc:
+        return "failed", exc.message
+    touched: list[int] = []
+    if isinstance(parsed, StockChanged):
+        written = staging.upsert_stock(uow, integration.id, [staged_stock(parsed.stock, event.triggered_at)], None)
+        if not written:
+            return "ignored", "older than the stored quantity"
+        touched = staging.item_ids_where(uow.session, integration.id, inventory_item_id=parsed.stock.inventory_item_id)
+    elif isinstance(parsed, ItemsChanged):
+        rows = [staged_item(item, event.triggered_at) for item in parsed.items]
+        staging.upsert_items(uow, integration.id, rows, None)
+        staging.mark_dropped_variants_deleted(
+            uow,
+            integration.id,
+            parsed.product_external_id,
+            [row["external_id"] for row in rows],
+            parsed.updated_at or event.triggered_at,
+        )
+        touched = staging.item_ids_where(uow.session, integration.id, product_external_id=parsed.product_external_id)
+    elif isinstance(parsed, ProductDeleted):
+        touched = staging.mark_product_deleted(uow, integration.id, parsed.product_external_id, event.triggered_at)
+    elif isinstance(parsed, AppUninstalled):
+        integration.status, integration.disconnected_at = "disconnected", now
+        integration.access_token_encrypted = None
+        return "applied", "the app was uninstalled: integration disconnected, offers kept"
+    tally = materialize(uow, integration.organization_id, integration.id, touched, now)
+    return "applied", f"{tally.created} created, {tally.updated} updated, {tally.removed} removed"

@@ -1,0 +1,284 @@
+"""SQL for the POS staging tables and the offers built from them. Every write is one statement per batch.
+
+Staged rows carry the POS's own change time (`pos_updated_at`); a write only lands when it is at least as
+new as what is stored, so a late webhook or a retried delivery can never roll stock or a price back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from localshelf.store.db import UnitOfWork
+from localshelf.store.models import InStoreOffer, PosItem, PosLocationLink, PosStock, Product, RetailerItem
+
+ITEM_FIELDS = (
+    "product_external_id",
+    "inventory_item_id",
+    "sku",
+    "barcode",
+    "gtin",
+    "name",
+    "brand",
+    "category",
+    "description",
+    "image_urls",
+    "price_minor",
+    "currency",
+    "active",
+    "pos_updated_at",
+)
+
+
+def upsert_items(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[str, Any]], job_id: int | None) -> None:
+    """Stage POS items; fields change only when the row is at least as new as the stored one."""
+    if not rows:
+        return
+    values = [{**row, "integration_id": integration_id, "deleted": False, "last_seen_job_id": job_id} for row in rows]
+    insert = uow.dialect.insert(PosItem).values(values)
+    changes = {name: insert.excluded[name] for name in ITEM_FIELDS}
+    uow.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[PosItem.integration_id, PosItem.external_id],
+            set_={**changes, "deleted": False},
+            where=insert.excluded.pos_updated_at >= PosItem.pos_updated_at,
+        )
+    )
+    if job_id is not None:  # listed by this full sync, whatever the newer data says
+        uow.session.execute(
+            update(PosItem)
+            .where(PosItem.integration_id == integration_id, PosItem.external_id.in_([r["external_id"] for r in rows]))
+            .values(last_seen_job_id=job_id)
+        )
+
+
+def upsert_stock(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[str, Any]], job_id: int | None) -> int:
+    """Stage quantities; returns how many rows were newer than what was stored (and so written)."""
+    if not rows:
+        return 0
+    values = [{**row, "integration_id": integration_id, "last_seen_job_id": job_id} for row in rows]
+    insert = uow.dialect.insert(PosStock).values(values)
+    changed = uow.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[PosStock.integration_id, PosStock.inventory_item_id, PosStock.location_external_id],
+            set_={
+                "quantity": insert.excluded.quantity,
+                "pos_updated_at": insert.excluded.pos_updated_at,
+                "last_seen_job_id": insert.excluded.last_seen_job_id,
+            },
+            where=insert.excluded.pos_updated_at >= PosStock.pos_updated_at,
+        ).returning(PosStock.id)
+    )
+    written = len(changed.all())
+    if job_id is not None:
+        for location, items in _by_location(rows).items():
+            uow.session.execute(
+                update(PosStock)
+                .where(
+                    PosStock.integration_id == integration_id,
+                    PosStock.location_external_id == location,
+                    PosStock.inventory_item_id.in_(items),
+                )
+                .values(last_seen_job_id=job_id)
+            )
+    return written
+
+
+def _by_location(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(row["location_external_id"], []).append(row["inventory_item_id"])
+    return grouped
+
+
+def mark_unlisted_items_deleted(uow: UnitOfWork, integration_id: int, job_id: int, listed_since: datetime) -> int:
+    """After a full listing: items it did not list (and nobody touched since it began) are deleted in the POS."""
+    result = uow.session.execute(
+        update(PosItem)
+        .where(
+            PosItem.integration_id == integration_id,
+            PosItem.deleted.is_(False),
+            (PosItem.last_seen_job_id.is_(None)) | (PosItem.last_seen_job_id != job_id),
+            PosItem.pos_updated_at < listed_since,
+        )
+        .values(deleted=True)
+        .returning(PosItem.id)
+    )
+    return len(result.all())
+
+
+def drop_unlisted_stock(
+    uow: UnitOfWork, integration_id: int, job_id: int, locations: Sequence[str], listed_since: datetime
+) -> None:
+    """Levels a complete read of a location did not return: the item is no longer stocked there."""
+    uow.session.execute(
+        delete(PosStock).where(
+            PosStock.integration_id == integration_id,
+            PosStock.location_external_id.in_(locations),
+            (PosStock.last_seen_job_id.is_(None)) | (PosStock.last_seen_job_id != job_id),
+            PosStock.pos_updated_at < listed_since,
+        )
+    )
+
+
+def mark_product_deleted(uow: UnitOfWork, integration_id: int, product_external_id: str, at: datetime) -> list[int]:
+    result = uow.session.execute(
+        update(PosItem)
+        .where(
+            PosItem.integration_id == integration_id,
+            PosItem.product_external_id == product_external_id,
+            PosItem.pos_updated_at <= at,
+        )
+        .values(deleted=True, pos_updated_at=at)
+        .returning(PosItem.id)
+    )
+    return [row[0] for row in result]
+
+
+def mark_dropped_variants_deleted(
+    uow: UnitOfWork, integration_id: int, product_external_id: str, kept: Sequence[str], at: datetime
+) -> None:
+    """A product update lists all its variants: the ones it no longer lists were deleted."""
+    uow.session.execute(
+        update(PosItem)
+        .where(
+            PosItem.integration_id == integration_id,
+            PosItem.product_external_id == product_external_id,
+            PosItem.external_id.not_in(kept),
+            PosItem.pos_updated_at <= at,
+        )
+        .values(deleted=True, pos_updated_at=at)
+    )
+
+
+def item_ids_after(session: Session, integration_id: int, after_id: int, limit: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(PosItem.id)
+            .where(PosItem.integration_id == integration_id, PosItem.id > after_id)
+            .order_by(PosItem.id)
+            .limit(limit)
+        )
+    )
+
+
+def item_ids_where(session: Session, integration_id: int, **equal: str) -> list[int]:
+    query = select(PosItem.id).where(PosItem.integration_id == integration_id)
+    for name, value in equal.items():
+        query = query.where(getattr(PosItem, name) == value)
+    return list(session.scalars(query.order_by(PosItem.id)))
+
+
+def items_by_id(session: Session, ids: Sequence[int]) -> list[PosItem]:
+    return list(session.scalars(select(PosItem).where(PosItem.id.in_(ids)).order_by(PosItem.id)))
+
+
+def mapped_locations(session: Session, integration_id: int) -> dict[str, int]:
+    """POS location id → localshelf location pk, for mapped POS locations."""
+    rows = session.execute(
+        select(PosLocationLink.external_id, PosLocationLink.location_id).where(
+            PosLocationLink.integration_id == integration_id, PosLocationLink.location_id.is_not(None)
+        )
+    )
+    return {external_id: location_id for external_id, location_id in rows if location_id is not None}
+
+
+def stock_for(
+    session: Session, integration_id: int, inventory_item_ids: Sequence[str], locations: Sequence[str]
+) -> list[PosStock]:
+    if not inventory_item_ids or not locations:
+        return []
+    return list(
+        session.scalars(
+            select(PosStock).where(
+                PosStock.integration_id == integration_id,
+                PosStock.inventory_item_id.in_(inventory_item_ids),
+                PosStock.location_external_id.in_(locations),
+            )
+        )
+    )
+
+
+def product_ids_by_gtin(session: Session, gtins: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(gtins))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Product.gtin, Product.id).where(Product.gtin.in_(wanted))).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def insert_products(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        uow.session.execute(uow.dialect.insert_ignoring_duplicates(Product).values(list(rows)))
+
+
+def offers_of_items(session: Session, pos_item_ids: Sequence[int]) -> list[InStoreOffer]:
+    return list(session.scalars(select(InStoreOffer).where(InStoreOffer.pos_item_id.in_(pos_item_ids))))
+
+
+def unowned_offers(session: Session, product_ids: Iterable[int], location_ids: Iterable[int]) -> list[InStoreOffer]:
+    """Manual offers a sync may take over (same product, location and SKU as a POS item)."""
+    products, locations = sorted(set(product_ids)), sorted(set(location_ids))
+    if not products or not locations:
+        return []
+    return list(
+        session.scalars(
+            select(InStoreOffer).where(
+                InStoreOffer.pos_item_id.is_(None),
+                InStoreOffer.product_id.in_(products),
+                InStoreOffer.location_id.in_(locations),
+            )
+        )
+    )
+
+
+def insert_offers(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert offers; a row clashing with an existing (product, location, SKU) is skipped. Returns rows added."""
+    if not rows:
+        return 0
+    result = uow.session.execute(
+        uow.dialect.insert_ignoring_duplicates(InStoreOffer).values(list(rows)).returning(InStoreOffer.id)
+    )
+    return len(result.all())
+
+
+def update_offers(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Bulk UPDATE by primary key (one executemany)."""
+    if rows:
+        session.execute(update(InStoreOffer), list(rows))
+
+
+def touch_offers(session: Session, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        session.execute(update(InStoreOffer).where(InStoreOffer.id.in_(ids)).values(last_inventory_sync=now))
+
+
+def delete_offers(session: Session, ids: Sequence[int]) -> None:
+    if ids:
+        session.execute(delete(InStoreOffer).where(InStoreOffer.id.in_(ids)))
+
+
+def retailer_items_of(session: Session, pos_item_ids: Sequence[int]) -> list[RetailerItem]:
+    return list(session.scalars(select(RetailerItem).where(RetailerItem.pos_item_id.in_(pos_item_ids))))
+
+
+def upsert_retailer_items(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
+    if not rows:
+        return
+    insert = uow.dialect.insert(RetailerItem).values(list(rows))
+    fields = ("name", "price_minor", "currency", "quantity_on_hand", "pos_item_id")
+    uow.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[RetailerItem.organization_id, RetailerItem.location_id, RetailerItem.sku],
+            set_={name: insert.excluded[name] for name in fields},
+        )
+    )
+
+
+def delete_retailer_items(session: Session, ids: Sequence[int]) -> None:
+    if ids:
+        session.execute(delete(RetailerItem).where(RetailerItem.id.in_(ids)))

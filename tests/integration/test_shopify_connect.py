@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from localshelf.domain.auth import Role, Scope
-from localshelf.fakes.shopify import App, FakeShopify, ShopifyState
+from localshelf.fakes.shopify import App, FakeShopify, ShopifyState, callback_hmac
 from localshelf.pos.crypto import TokenCipher
 from localshelf.services import locations
 from localshelf.services.locations import LocationFields
@@ -219,3 +219,63 @@ async def test_tampered_callbacks_and_denials_never_connect(
             assert wrong[0] == "invalid_argument"
     with database.session() as session:
         assert {i.status for i in session.query(Integration)} == {"pending"}
+
+
+async def test_the_browser_install_flow_one_click_link_and_shopify_launched_installs(
+    database: Database, tmp_path: Path, fake_shopify: tuple[str, FakeShopify]
+) -> None:
+    fake_url, _ = fake_shopify
+    organization_id = operator_organization(database, "Cedar Cycles")
+    key = operator_key(database, organization_id, Role.OWNER, frozenset({Scope.INTEGRATIONS_WRITE}))
+    env = {
+        "LOCALSHELF_ENCRYPTION_KEYS": TokenCipher.generate_key(),
+        "LOCALSHELF_SHOPIFY_CLIENT_ID": CLIENT_ID,
+        "LOCALSHELF_SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
+        "LOCALSHELF_SHOPIFY_BASE_URL_TEMPLATE": fake_url,
+    }
+    with running_http_server(database, tmp_path / "install.log", **env) as mcp_url:
+        base = mcp_url.removesuffix("/mcp")
+        async with http_session(mcp_url, key) as agent:
+            started = await call(
+                agent, "start_pos_connect", organization_id=organization_id, provider="shopify", shop_domain=SHOP
+            )
+            install = started["install_url"]
+            assert install.startswith(f"{base}/integrations/shopify/install?shop={SHOP}&token=")
+            with httpx.Client(follow_redirects=False, timeout=10) as person:
+                other_shop = install.replace(SHOP, "other-shop.myshopify.com")
+                assert person.get(other_shop).status_code == 400
+                to_shopify = person.get(install)
+                assert to_shopify.status_code == 303
+                assert to_shopify.headers["location"].startswith(f"{fake_url}/admin/oauth/authorize?")
+                assert person.get(install).status_code == 400  # single use
+                consent = person.get(to_shopify.headers["location"])
+                landed = person.get(consent.headers["location"])
+                assert landed.status_code == 200 and "is connected" in landed.text
+
+                # Launched from Shopify's admin: signed by Shopify, then the person's code says which organization.
+                params = {"shop": SHOP, "timestamp": str(int(time.time()))}
+                signed = {**params, "hmac": callback_hmac(CLIENT_SECRET, params)}
+                launched = person.get(f"{base}/integrations/shopify/install", params=signed)
+                assert launched.status_code == 303 and launched.headers["location"] == f"/connect?shop={SHOP}"
+                forged = person.get(f"{base}/integrations/shopify/install", params={**signed, "hmac": "0" * 64})
+                assert forged.status_code == 400
+                entry = person.get(f"{base}{launched.headers['location']}")
+                assert SHOP in entry.text
+                elsewhere = await call(
+                    agent,
+                    "start_pos_connect",
+                    organization_id=organization_id,
+                    provider="shopify",
+                    shop_domain="elsewhere.myshopify.com",
+                )
+                wrong_shop = person.post(
+                    f"{base}/connect", data={"user_code": elsewhere["user_code"], "shop": SHOP, "csrf": csrf_of(entry)}
+                )
+                assert wrong_shop.status_code == 400
+        polled = await _poll(mcp_url, key, started["device_code"])
+    assert polled == "connected"
+
+
+async def _poll(mcp_url: str, key: str, device_code: str) -> str:
+    async with http_session(mcp_url, key) as agent:
+        return str((await call(agent, "poll_pos_connect", device_code=device_code))["status"])

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
@@ -87,9 +88,13 @@ def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge
     async def enter_code(request: Request) -> Response:
         token = secrets.token_urlsafe(32)
         prefilled = escape(request.query_params.get("user_code", "")[:20])
+        shop = request.query_params.get("shop", "")
+        shop = shop if valid_shop_domain(shop) else ""
+        about = f" <strong>{escape(shop)}</strong>" if shop else " your point-of-sale system"
         body = (
-            "<p>Enter the code your assistant showed you to connect your point-of-sale system.</p>"
+            f"<p>Enter the code your assistant showed you to connect{about}.</p>"
             f'<form method="post" action="/connect">{_csrf_field(token)}'
+            f'<input type="hidden" name="shop" value="{escape(shop)}">'
             '<label for="user_code">Code</label>'
             f'<input id="user_code" name="user_code" value="{prefilled}" autocomplete="one-time-code" '
             'autocapitalize="characters" required maxlength="20" autofocus>'
@@ -108,7 +113,7 @@ def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge
             wait = int(decision.retry_after_seconds) + 1
             return _page("Too many attempts", f"<p>Wait {wait} seconds, then try again.</p>", status=429)
         grant = await database.read(connect.grant_for_page, form.get("user_code", ""), now())
-        if grant is None:
+        if grant is None or form.get("shop", "") not in ("", grant.external_account):
             return _page(
                 "Code not recognised",
                 '<p>That code is wrong, used or expired. <a href="/connect">Try again</a>.</p>',
@@ -141,6 +146,30 @@ def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge
         if shop is None:
             return _page("Code not recognised", "<p>That code is used or expired.</p>", status=400)
         return RedirectResponse(app.authorize_url(shop, state, callback_url), status_code=303, headers=SECURITY_HEADERS)
+
+    @server.custom_route("/integrations/shopify/install", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def shopify_install(request: Request) -> Response:
+        """The browser flow. With `token` (the one-click `install_url` from start_pos_connect): straight to
+        Shopify's consent with a fresh single-use state. Launched from Shopify itself (signed with `hmac`): the
+        person enters their connect code, which says which organization the shop joins."""
+        shop, token = request.query_params.get("shop", ""), request.query_params.get("token", "")
+        if not valid_shop_domain(shop):
+            return _page("Could not connect", "<p>That is not a Shopify shop address.</p>", status=400)
+        app = ShopifyApp.from_settings(settings)
+        if token:
+            state = secrets.token_urlsafe(32)
+            if not await database.run(connect.approve_install, token, shop, state, now()):
+                return _page(
+                    "Link expired",
+                    '<p>This link was used or has expired. <a href="/connect">Enter a code</a> instead.</p>',
+                    status=400,
+                )
+            return RedirectResponse(
+                app.authorize_url(shop, state, callback_url), status_code=303, headers=SECURITY_HEADERS
+            )
+        if not shopify_callback_valid(app.client_secret, list(request.query_params.multi_items()), time.time()):
+            return _page("Could not connect", "<p>This install link is not signed by Shopify.</p>", status=400)
+        return RedirectResponse(f"/connect?{urlencode({'shop': shop})}", status_code=303, headers=SECURITY_HEADERS)
 
     @server.custom_route("/integrations/shopify/callback", methods=["GET"])  # type: ignore[untyped-decorator]
     async def shopify_callback(request: Request) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Literal
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -48,6 +49,10 @@ class ConnectStarted(BaseModel):
     expires_in: int = Field(description="Seconds until the codes expire.")
     interval: int = Field(description="Poll no more often than this many seconds.")
     integration_id: str
+    install_url: str = Field(
+        description="One-click alternative for a person at this computer: goes straight to the POS's consent "
+        "screen. Single-use, expires with the codes; treat it as a secret."
+    )
 
 
 class ConnectPoll(BaseModel):
@@ -114,7 +119,7 @@ def start_pos_connect(
     if not valid_shop_domain(shop):
         raise InvalidInput(f"{shop_domain!r:.60} is not a shop domain like 'alder-hardware.myshopify.com'.")
     integration = _integration(uow, organization, provider, shop)
-    device_code, user_code = codes.new_device_code(), codes.new_user_code()
+    device_code, user_code, install_token = codes.new_device_code(), codes.new_user_code(), codes.new_device_code()
     uow.session.add(
         ConnectGrant(
             organization_id=organization.id,
@@ -124,6 +129,7 @@ def start_pos_connect(
             status="pending",
             interval_seconds=codes.DEFAULT_INTERVAL_SECONDS,
             expires_at=now + timedelta(seconds=codes.DEFAULT_EXPIRES_IN_SECONDS),
+            install_token_hash=codes.code_hash(install_token),
             created_at=now,
         )
     )
@@ -137,6 +143,7 @@ def start_pos_connect(
         expires_in=codes.DEFAULT_EXPIRES_IN_SECONDS,
         interval=codes.DEFAULT_INTERVAL_SECONDS,
         integration_id=integration.public_id,
+        install_url=f"{web_base_url}/integrations/{provider}/install?{urlencode({'shop': shop, 'token': install_token})}",
     )
 
 
@@ -179,6 +186,21 @@ def _live_grant(uow: UnitOfWork, user_code: str, now: datetime) -> ConnectGrant 
     if grant is None or grant.status != "pending" or now >= grant.expires_at:
         return None
     return grant
+
+
+def approve_install(uow: UnitOfWork, install_token: str, shop: str, state: str, now: datetime) -> bool:
+    """The one-click link: approve its live grant for `shop` and remember the OAuth `state`. Single use."""
+    grant = uow.session.scalar(
+        select(ConnectGrant).where(ConnectGrant.install_token_hash == codes.code_hash(install_token))
+    )
+    if grant is None or grant.status != "pending" or now >= grant.expires_at:
+        return False
+    integration = uow.session.get(Integration, grant.integration_id)
+    assert integration is not None
+    if integration.external_account != shop:
+        return False
+    grant.status, grant.oauth_state_hash, grant.install_token_hash = "approved", codes.code_hash(state), None
+    return True
 
 
 def grant_for_page(uow: UnitOfWork, user_code: str, now: datetime) -> GrantOnPage | None:

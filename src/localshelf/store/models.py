@@ -312,6 +312,8 @@ class ConnectGrant(Base):
     expires_at: Mapped[datetime] = mapped_column()
     last_polled_at: Mapped[datetime | None] = mapped_column()
     oauth_state_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # One-click browser link (`install_url`): a secret kept hashed, good once while the grant is pending.
+    install_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -21,6 +21,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("integrations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("currency", sa.String(length=3), nullable=True))
+    with op.batch_alter_table("connect_grants", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("install_token_hash", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_connect_grants_install_token_hash"), ["install_token_hash"])
 
     op.create_table(
         "pos_items",
@@ -249,5 +252,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_pos_items_inventory_item")
 
     op.drop_table("pos_items")
+    with op.batch_alter_table("connect_grants", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_connect_grants_install_token_hash"), type_="unique")
+        batch_op.drop_column("install_token_hash")
     with op.batch_alter_table("integrations", schema=None) as batch_op:
         batch_op.drop_column("currency")

@@ -156,3 +156,14 @@ async def test_an_incremental_sync_reads_only_changed_products(shop: Connected) 
     assert job["counters"]["items_seen"] == len(product.variants)
     assert job["counters"]["offers_updated"] == 0  # a title is not part of an offer
     assert stored_offers(shop.database) == expected_offers(shop)
+
+
+async def test_an_unreadable_product_is_skipped_and_counted_while_the_rest_syncs(shop: Connected) -> None:
+    broken = next(p for p in shop.shop.products.values() if p.status == "ACTIVE" and p.variants[0].barcode)
+    broken.variants[0].price = "twelve dollars"
+    async with shop.client() as client:
+        await map_all(client, shop)
+        job = (await call(client, "trigger_sync", integration_id=shop.integration_id))["job"]
+    assert job["state"] == "succeeded" and job["counters"]["errors"] == 1
+    del shop.shop.products[broken.id]  # what the sync could not read is not offered
+    assert stored_offers(shop.database) == expected_offers(shop)

@@ -63,6 +63,7 @@ class PosStock:
 class ItemPage:
     items: tuple[PosItem, ...]
     next_cursor: str | None  # resume after this page with ``items(after=next_cursor)``; None = done
+    skipped: int = 0  # products left out because the provider described them in a way we cannot read
 
 
 @dataclass(frozen=True, slots=True)

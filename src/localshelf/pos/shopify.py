@@ -185,6 +185,7 @@ class ShopifyCatalog(CatalogReader):
             data = await self._query("ProductsPage", PRODUCTS_QUERY, variables)
             connection = _obj(data.get("products"), "products")
             page: list[PosItem] = []
+            skipped = 0
             previous_cursor = cursor
             for edge in _list(connection.get("edges"), "products.edges"):
                 edge_obj = _obj(edge, "products.edges[]")
@@ -192,11 +193,15 @@ class ShopifyCatalog(CatalogReader):
                 variants = _obj(product.get("variants"), "product.variants")
                 if _obj(variants.get("pageInfo"), "pageInfo").get("hasNextPage") is True:
                     product = await self._product_with_all_variants(product, previous_cursor)
-                page.extend(_items(product, currency, exponent))
+                try:
+                    page.extend(_items(product, currency, exponent))
+                except PosBadResponse as exc:  # one unreadable product must not stop the catalog
+                    skipped += 1
+                    logger.warning("skipped Shopify product %s: %s", str(product.get("id"))[:80], exc.message)
                 edge_cursor = edge_obj.get("cursor")
                 previous_cursor = edge_cursor if isinstance(edge_cursor, str) else previous_cursor
             cursor = _next_cursor(connection)
-            yield ItemPage(items=tuple(page), next_cursor=cursor)
+            yield ItemPage(items=tuple(page), next_cursor=cursor, skipped=skipped)
             if cursor is None:
                 return
 

@@ -48,7 +48,7 @@ class SyncCounters(BaseModel):
     offers_unchanged: int
     offers_removed: int
     retailer_items: int = Field(description="Variants without a valid barcode, kept as retailer items.")
-    errors: int
+    errors: int = Field(description="Products the POS described in a way that could not be read (skipped).")
 
 
 class SyncJobView(BaseModel):

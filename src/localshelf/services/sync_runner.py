@@ -137,9 +137,14 @@ class SyncRunner:
             products = len({item.product_external_id for item in page.items})
             following = {"phase": "items", "cursor": page.next_cursor} if page.next_cursor else {"phase": "stock"}
 
-            def write(uow: UnitOfWork, rows: list[dict[str, Any]] = rows, products: int = products) -> dict[str, int]:
+            def write(
+                uow: UnitOfWork,
+                rows: list[dict[str, Any]] = rows,
+                products: int = products,
+                skipped: int = page.skipped,
+            ) -> dict[str, int]:
                 staging.upsert_items(uow, ticket.integration_id, rows, ticket.job_id if full else None)
-                return {"items_seen": len(rows), "products_seen": products}
+                return {"items_seen": len(rows), "products_seen": products + skipped, "errors": skipped}
 
             await self._save(ticket, write, following)
             read += len(rows)

@@ -167,3 +167,20 @@ async def test_an_unreadable_product_is_skipped_and_counted_while_the_rest_syncs
     assert job["state"] == "succeeded" and job["counters"]["errors"] == 1
     del shop.shop.products[broken.id]  # what the sync could not read is not offered
     assert stored_offers(shop.database) == expected_offers(shop)
+
+
+async def test_a_waiting_sync_reports_progress_to_the_client(shop: Connected) -> None:
+    updates: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((progress, total, message))
+
+    async with shop.client() as client:
+        await map_all(client, shop)
+        result = await client.call_tool(
+            "trigger_sync", {"integration_id": shop.integration_id}, progress_callback=on_progress
+        )
+    assert not result.is_error
+    messages = [message or "" for _, _, message in updates]
+    assert any("POS items" in m for m in messages) and any("POS locations" in m for m in messages)
+    assert any("built offers" in m for m in messages)

@@ -72,6 +72,8 @@ class Worker:
         return applied
 
     async def run_next_job(self) -> bool:
+        if not await self.pos.database.read(sync_jobs.has_claimable, self.pos.clock()):
+            return False
         ticket = await self.pos.database.run(sync_jobs.claim, None, self.pos.clock())
         if ticket is None:
             return False
@@ -81,8 +83,9 @@ class Worker:
     async def housekeeping(self) -> None:
         for integration_id in await self.pos.database.read(_without_webhooks):
             await pos_flows.provision_webhooks(self.pos, integration_id)
-        if await self.pos.database.run(sync_jobs.enqueue_reconciliations, self.pos.clock()):
-            self.nudge.set()
+        due = await self.pos.database.read(sync_jobs.due_reconciliations, self.pos.clock())
+        if due:
+            await self.pos.database.run(sync_jobs.enqueue_reconciliations, self.pos.clock(), due)
 
     async def _events_loop(self) -> None:
         while True:

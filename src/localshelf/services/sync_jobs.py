@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from localshelf.domain.auth import Role
 from localshelf.domain.errors import Conflict, ErrorCode
@@ -193,9 +193,18 @@ def _last_success_start(uow: UnitOfWork, integration_id: int) -> datetime | None
     return found
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(SyncJob.state == "queued", (SyncJob.state == "running") & (SyncJob.heartbeat_at < now - STALE_AFTER))
+
+
+def has_claimable(uow: UnitOfWork, now: datetime) -> bool:
+    """A cheap read-only probe, so an idle worker never takes a write lock."""
+    return uow.session.scalar(select(SyncJob.id).where(_claimable(now)).limit(1)) is not None
+
+
 def claim(uow: UnitOfWork, job_id: int | None, now: datetime) -> Ticket | None:
     """Take a queued job (the given one, else the oldest), or a running one whose runner went silent."""
-    stale = or_(SyncJob.state == "queued", (SyncJob.state == "running") & (SyncJob.heartbeat_at < now - STALE_AFTER))
+    stale = _claimable(now)
     query = select(SyncJob.id).where(stale).order_by(SyncJob.id).limit(1)
     if job_id is not None:
         query = query.where(SyncJob.id == job_id)
@@ -255,20 +264,31 @@ def view_by_pk(uow: UnitOfWork, job_id: int) -> SyncJobView:
     return _view(uow, job)
 
 
-def enqueue_reconciliations(uow: UnitOfWork, now: datetime) -> int:
-    """Queue a full sync for each connected integration with no job in the last day (webhooks are not
-    guaranteed to arrive, so this daily pass is what keeps stock exact)."""
+def due_reconciliations(uow: UnitOfWork, now: datetime) -> list[int]:
+    """Connected integrations with no job in the last day: webhooks are not guaranteed to arrive, so this
+    daily full sync is what keeps stock exact."""
     latest = (
         select(SyncJob.integration_id, func.max(SyncJob.created_at).label("latest"))
         .group_by(SyncJob.integration_id)
         .subquery()
     )
-    due = uow.session.scalars(
-        select(Integration)
-        .outerjoin(latest, latest.c.integration_id == Integration.id)
-        .where(
-            Integration.status == "connected",
-            or_(latest.c.latest.is_(None), latest.c.latest < now - RECONCILE_EVERY),
+    return list(
+        uow.session.scalars(
+            select(Integration.id)
+            .outerjoin(latest, latest.c.integration_id == Integration.id)
+            .where(
+                Integration.status == "connected",
+                or_(latest.c.latest.is_(None), latest.c.latest < now - RECONCILE_EVERY),
+            )
         )
     )
-    return sum(enqueue(uow, integration, "full", "scheduler", now) is not None for integration in due)
+
+
+def enqueue_reconciliations(uow: UnitOfWork, now: datetime, due: list[int] | None = None) -> int:
+    """Queue a full sync for each integration `due` (default: every one due now); returns how many."""
+    queued = 0
+    for integration_id in due_reconciliations(uow, now) if due is None else due:
+        integration = uow.session.get(Integration, integration_id)
+        if integration is not None and enqueue(uow, integration, "full", "scheduler", now) is not None:
+            queued += 1
+    return queued

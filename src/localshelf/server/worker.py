@@ -62,14 +62,21 @@ class Worker:
             group.start_soon(self._housekeeping_loop)
 
     async def apply_pending_events(self) -> int:
-        applied = 0
-        while ids := await self.pos.database.read(webhooks.pending_events, EVENT_BATCH):
+        """One pass over the stored events, oldest first; returns how many reached an end state."""
+        done, after = 0, 0
+        while ids := await self.pos.database.read(webhooks.pending_events, EVENT_BATCH, after):
             for event_id in ids:
-                state = await self.pos.database.run(webhooks.apply_event, event_id, self.pos.clock())
-                applied += state != "pending"
-            if applied == 0:
-                break  # everything left is waiting (e.g. for a first sync); try again later
-        return applied
+                try:
+                    state = await self.pos.database.run(webhooks.apply_event, event_id, self.pos.clock())
+                except Exception:  # one poisonous event must not hold up the others
+                    logger.exception("webhook event %s could not be applied", event_id)
+                    await self.pos.database.run(
+                        webhooks.mark_failed, event_id, "internal error while applying", self.pos.clock()
+                    )
+                    state = "failed"
+                done += state != "pending"
+            after = ids[-1]
+        return done
 
     async def run_next_job(self) -> bool:
         if not await self.pos.database.read(sync_jobs.has_claimable, self.pos.clock()):

@@ -96,6 +96,8 @@ async def after_connect(pos: PosContext, integration_public_id: str) -> None:
 
 
 async def rotate_webhook_secret(pos: PosContext, units: Units, endpoint_id: str) -> webhooks.WebhookEndpointView:
+    """New secret URL first (the old one stays valid for the grace period), then move the POS subscriptions to
+    it: a POS failure halfway leaves every subscription on a URL that still works."""
     integration_id, subscription_ids = await units.read(webhooks.endpoint_to_rotate, endpoint_id)
     account = await units.read(connect.connected_account, integration_id)
     if account is None:
@@ -106,15 +108,16 @@ async def rotate_webhook_secret(pos: PosContext, units: Units, endpoint_id: str)
         )
     secret = webhooks.new_secret()
     url = webhooks.delivery_url(pos.settings.web_base_url, "shopify", secret)
+    rotated = await units.run(webhooks.finish_rotation, endpoint_id, secret, pos.clock(), pos.settings.web_base_url)
     try:
         await pos_gateway.move_webhooks(pos.settings, *account, subscription_ids, url, pos.http)
-    except PosAuthError as exc:
-        raise Unavailable(
-            f"The POS refused the stored token ({exc.message}); reconnect.", ErrorCode.NOT_CONNECTED
-        ) from None
     except PosError as exc:
-        raise Unavailable(f"The POS could not be updated right now: {exc.message}") from None
-    return await units.run(webhooks.finish_rotation, endpoint_id, secret, pos.clock(), pos.settings.web_base_url)
+        raise Unavailable(
+            f"The POS could not be told the new URL ({exc.message}). Deliveries still reach the previous URL "
+            "until previous_secret_valid_until; call rotate_webhook_secret again.",
+            ErrorCode.NOT_CONNECTED if isinstance(exc, PosAuthError) else ErrorCode.UNAVAILABLE,
+        ) from None
+    return rotated
 
 
 async def trigger_sync(

@@ -28,7 +28,6 @@ from localshelf.store.db import UnitOfWork
 from localshelf.store.models import Integration, WebhookEndpoint, WebhookEvent
 
 SECRET_GRACE = timedelta(hours=24)
-MAX_ATTEMPTS = 5
 SHOPIFY_TOPICS = ("inventory_levels/update", "products/create", "products/update", "products/delete", "app/uninstalled")
 
 
@@ -217,33 +216,49 @@ def store_event(
     return inserted is not None
 
 
-def pending_events(uow: UnitOfWork, limit: int) -> list[int]:
+def pending_events(uow: UnitOfWork, limit: int, after_id: int = 0) -> list[int]:
     return list(
         uow.session.scalars(
-            select(WebhookEvent.id).where(WebhookEvent.state == "pending").order_by(WebhookEvent.id).limit(limit)
+            select(WebhookEvent.id)
+            .where(WebhookEvent.state == "pending", WebhookEvent.id > after_id)
+            .order_by(WebhookEvent.id)
+            .limit(limit)
         )
     )
 
 
+def mark_failed(uow: UnitOfWork, event_id: int, outcome: str, now: datetime) -> None:
+    event = uow.session.get(WebhookEvent, event_id)
+    if event is not None and event.state == "pending":
+        event.state, event.outcome, event.applied_at, event.attempts = "failed", outcome[:300], now, event.attempts + 1
+
+
 def apply_event(uow: UnitOfWork, event_id: int, now: datetime) -> str:
-    """Apply one stored event; returns its new state. Safe to run twice (the second run changes nothing)."""
+    """Apply one stored event; returns its new state. Safe to run twice (the second run changes nothing).
+
+    An event that must wait (its integration's first sync has not told us the shop's currency yet) stays
+    pending without counting an attempt: the first sync reads the same state anyway, and the event is
+    applied (or found older than the stored state) right after it.
+    """
     event = uow.session.get(WebhookEvent, event_id, populate_existing=True)
     if event is None or event.state != "pending":
         return "gone"
     integration = uow.session.get(Integration, event.integration_id)
     assert integration is not None
-    event.attempts += 1
     state, outcome = _apply(uow, integration, event, now)
-    if state == "pending" and event.attempts >= MAX_ATTEMPTS:
-        state = "failed"
-    event.state, event.outcome = state, outcome[:300]
-    event.applied_at = now if state != "pending" else None
+    if state != "pending":
+        event.attempts += 1
+        event.state, event.outcome, event.applied_at = state, outcome[:300], now
     return state
 
 
 def _apply(uow: UnitOfWork, integration: Integration, event: WebhookEvent, now: datetime) -> tuple[str, str]:
     if integration.status != "connected":
         return "ignored", f"integration is {integration.status}"
+    if event.topic == "app/uninstalled":
+        integration.status, integration.disconnected_at = "disconnected", now
+        integration.access_token_encrypted = None
+        return "applied", "the app was uninstalled: integration disconnected, offers kept"
     if integration.currency is None:
         return "pending", "waiting for the first sync to learn the shop's currency"
     try:
@@ -269,9 +284,7 @@ def _apply(uow: UnitOfWork, integration: Integration, event: WebhookEvent, now: 
         touched = staging.item_ids_where(uow.session, integration.id, product_external_id=parsed.product_external_id)
     elif isinstance(parsed, ProductDeleted):
         touched = staging.mark_product_deleted(uow, integration.id, parsed.product_external_id, event.triggered_at)
-    elif isinstance(parsed, AppUninstalled):
-        integration.status, integration.disconnected_at = "disconnected", now
-        integration.access_token_encrypted = None
-        return "applied", "the app was uninstalled: integration disconnected, offers kept"
+    elif isinstance(parsed, AppUninstalled):  # handled above, before the currency is needed
+        return "applied", "already disconnected"
     tally = materialize(uow, integration.organization_id, integration.id, touched, now)
     return "applied", f"{tally.created} created, {tally.updated} updated, {tally.removed} removed"

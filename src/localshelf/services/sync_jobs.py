@@ -7,6 +7,7 @@ At most one job per integration is queued or running: a partial unique index hol
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -84,10 +85,15 @@ class Ticket:
     started_at: datetime
     checkpoint: dict[str, Any]
     last_success_started_at: datetime | None
+    runner_token: str
 
 
 class JobCancelled(Exception):
     pass
+
+
+class JobLost(Exception):
+    """Another runner took the job over (this one was presumed dead): stop without writing anything."""
 
 
 def job_view(job: SyncJob, integration_id: str, organization_id: str) -> SyncJobView:
@@ -211,10 +217,13 @@ def claim(uow: UnitOfWork, job_id: int | None, now: datetime) -> Ticket | None:
     candidate = uow.session.scalar(query)
     if candidate is None:
         return None
+    token = secrets.token_hex(16)
     taken = uow.session.execute(
         update(SyncJob)
         .where(SyncJob.id == candidate, stale)
-        .values(state="running", heartbeat_at=now, started_at=func.coalesce(SyncJob.started_at, now))
+        .values(
+            state="running", heartbeat_at=now, started_at=func.coalesce(SyncJob.started_at, now), runner_token=token
+        )
         .returning(SyncJob.id)
     ).first()
     if taken is None:  # another runner got it first
@@ -232,15 +241,34 @@ def claim(uow: UnitOfWork, job_id: int | None, now: datetime) -> Ticket | None:
         started_at=job.started_at,
         checkpoint=dict(job.checkpoint or {}),
         last_success_started_at=_last_success_start(uow, integration.id),
+        runner_token=token,
     )
 
 
+def _owned(uow: UnitOfWork, job_id: int, runner_token: str) -> SyncJob:
+    # FOR UPDATE: a takeover cannot slip in between this check and the write (PostgreSQL; SQLite's write
+    # units hold the database lock already).
+    job = uow.session.scalar(
+        select(SyncJob).where(SyncJob.id == job_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if job is None or job.runner_token != runner_token:
+        raise JobLost
+    return job
+
+
 def save_progress(
-    uow: UnitOfWork, job_id: int, phase: str, checkpoint: dict[str, Any], deltas: dict[str, int], now: datetime
+    uow: UnitOfWork,
+    job_id: int,
+    runner_token: str,
+    phase: str,
+    checkpoint: dict[str, Any],
+    deltas: dict[str, int],
+    now: datetime,
 ) -> None:
-    """Record a committed page: the checkpoint to resume from and the counters it adds. Raises JobCancelled."""
-    job = uow.session.get(SyncJob, job_id, populate_existing=True)
-    assert job is not None
+    """Record a committed page: the checkpoint to resume from and the counters it adds.
+
+    Raises JobLost when another runner owns the job now, JobCancelled when a cancel was asked for."""
+    job = _owned(uow, job_id, runner_token)
     if job.cancel_requested or job.state != "running":
         raise JobCancelled
     job.phase, job.checkpoint, job.heartbeat_at = phase, checkpoint, now
@@ -248,9 +276,12 @@ def save_progress(
         setattr(job, name, getattr(job, name) + delta)
 
 
-def finish(uow: UnitOfWork, job_id: int, state: str, error: str | None, now: datetime) -> None:
-    job = uow.session.get(SyncJob, job_id, populate_existing=True)
-    assert job is not None
+def finish(uow: UnitOfWork, job_id: int, runner_token: str, state: str, error: str | None, now: datetime) -> None:
+    """Record the outcome, unless another runner owns the job now (then nothing is written)."""
+    try:
+        job = _owned(uow, job_id, runner_token)
+    except JobLost:
+        return
     job.state, job.finished_at, job.phase, job.error_message = state, now, "done", error[:500] if error else None
     if state == "succeeded":
         integration = uow.session.get(Integration, job.integration_id)

@@ -23,7 +23,7 @@ from localshelf.pos.contract import CatalogReader, PosAuthError, PosError, PosLo
 from localshelf.services import pos_gateway, pos_locations, sync_jobs
 from localshelf.services.materialize import BATCH, Tally, materialize
 from localshelf.services.pos_gateway import HttpFactory
-from localshelf.services.sync_jobs import JobCancelled, Ticket
+from localshelf.services.sync_jobs import JobCancelled, JobLost, Ticket
 from localshelf.store import pos_staging as staging
 from localshelf.store.db import Database, UnitOfWork
 from localshelf.store.models import Integration
@@ -79,6 +79,9 @@ class SyncRunner:
         state, error = "succeeded", None
         try:
             await self._run(ticket, progress)
+        except JobLost:
+            logger.warning("sync job %s was taken over by another runner; this one stops", ticket.public_id)
+            return
         except JobCancelled:
             state = "cancelled"
         except NotConnected:
@@ -94,7 +97,7 @@ class SyncRunner:
         except Exception:
             logger.exception("sync job %s failed", ticket.public_id)
             state, error = "failed", "Internal error while syncing; the job can be retried with trigger_sync."
-        await self.database.run(sync_jobs.finish, ticket.job_id, state, error, self.clock())
+        await self.database.run(sync_jobs.finish, ticket.job_id, ticket.runner_token, state, error, self.clock())
 
     async def _run(self, ticket: Ticket, progress: Progress) -> None:
         account = await self.database.read(_account, ticket.integration_id)
@@ -121,7 +124,9 @@ class SyncRunner:
     ) -> None:
         def unit(uow: UnitOfWork) -> None:
             deltas = write(uow)
-            sync_jobs.save_progress(uow, ticket.job_id, checkpoint["phase"], checkpoint, deltas, self.clock())
+            sync_jobs.save_progress(
+                uow, ticket.job_id, ticket.runner_token, checkpoint["phase"], checkpoint, deltas, self.clock()
+            )
 
         await self.database.run(unit)
 

@@ -428,6 +428,8 @@ class SyncJob(Base):
     error_message: Mapped[str | None] = mapped_column(String(500))
     requested_by: Mapped[str] = mapped_column(String(255))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by each claim: only the runner holding the current token may write progress or the outcome.
+    runner_token: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()

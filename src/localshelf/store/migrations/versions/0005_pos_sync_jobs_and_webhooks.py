@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.Column("error_message", sa.String(length=500), nullable=True),
         sa.Column("requested_by", sa.String(length=255), nullable=False),
         sa.Column("cancel_requested", sa.Boolean(), nullable=False),
+        sa.Column("runner_token", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),

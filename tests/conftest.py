@@ -103,9 +103,11 @@ def _require_postgis(engine_or_reason: Any) -> Any:
 
 
 def _truncate_all(engine: Any) -> None:
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    """Empty every table. DELETE, children first: on a few rows it is many times faster than TRUNCATE,
+    which rewrites each table's files (and a test pays this before it starts)."""
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture(params=BACKENDS)

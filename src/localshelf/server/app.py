@@ -106,7 +106,7 @@ def build_server(
     """
     from localshelf.prompts import register_prompts
     from localshelf.resources import register_resources
-    from localshelf.tools import register_tools
+    from localshelf.tools import tool_definitions
 
     settings = settings or Settings()
     auth: dict[str, Any] = {}
@@ -124,6 +124,7 @@ def build_server(
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan_for(settings, database, clock, throttle, pos_http, nudge),
+        tools=list(tool_definitions()),
         log_level=settings.log_level,
         **auth,
     )
@@ -132,7 +133,6 @@ def build_server(
         register_routes(server, HttpGate(verifier, throttle, settings.public_url), database)
         register_connect_pages(server, PosContext(database, settings, clock, pos_http), nudge)
         register_webhook_routes(server, settings, database, nudge)
-    register_tools(server)
     register_resources(server)
     register_prompts(server)
     return server

@@ -6,9 +6,11 @@ service function inside one unit of work, return a pydantic model.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
 
 from localshelf.server.state import AppState
 from localshelf.tools import access, integrations, locations, offers, organizations, products, search, sync
@@ -16,11 +18,17 @@ from localshelf.tools import access, integrations, locations, offers, organizati
 GROUPS = (organizations, locations, products, offers, search, access, integrations, sync)
 
 
-def register_tools(server: MCPServer[AppState]) -> None:
+@functools.cache
+def tool_definitions() -> tuple[Tool, ...]:
+    """Every tool, built once per process: definitions hold no state (a call reaches it through its context),
+    and building them (JSON Schemas for 30-odd signatures) is the slowest part of assembling a server."""
+    scratch: MCPServer[AppState] = MCPServer(name="localshelf-tools")
     for group in GROUPS:
-        group.register(server)
-    for tool in server._tool_manager.list_tools():  # the SDK exposes registered tools only here
+        group.register(scratch)
+    tools = scratch._tool_manager.list_tools()  # the SDK exposes registered tools only here
+    for tool in tools:
         lift_optional_descriptions(tool.parameters)
+    return tuple(tools)
 
 
 def lift_optional_descriptions(schema: dict[str, Any]) -> None:

@@ -24,11 +24,10 @@ from mcp import Client
 
 from localshelf.domain.auth import ALL_SCOPES
 from localshelf.fakes.shopify import FakeShopify, gid, inventory_level_payload
-from localshelf.pos.crypto import TokenCipher
 from localshelf.store.db import Database
 from tests.builders import http_session
 from tests.conftest import call
-from tests.integration.test_shopify_connect import CLIENT_ID, CLIENT_SECRET, SHOP, csrf_of, fake_shopify
+from tests.integration.test_shopify_connect import SHOP, csrf_of, fake_shopify, server_env
 from tests.integration.test_transports import running_http_server
 
 pytestmark = pytest.mark.anyio
@@ -81,14 +80,7 @@ async def test_a_new_retailer_goes_from_signed_up_to_found_in_local_search(
     signing_key = RSAKey.generate_key(2048, parameters={"kid": "e2e", "use": "sig"})
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(KeySet([signing_key]).as_dict(private=False)))
-    env = {
-        "LOCALSHELF_OAUTH_ISSUER": ISSUER,
-        "LOCALSHELF_OAUTH_JWKS_FILE": str(jwks),
-        "LOCALSHELF_ENCRYPTION_KEYS": TokenCipher.generate_key(),
-        "LOCALSHELF_SHOPIFY_CLIENT_ID": CLIENT_ID,
-        "LOCALSHELF_SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
-        "LOCALSHELF_SHOPIFY_BASE_URL_TEMPLATE": fake_url,
-    }
+    env = {"LOCALSHELF_OAUTH_ISSUER": ISSUER, "LOCALSHELF_OAUTH_JWKS_FILE": str(jwks), **server_env(fake_url)}
     shop = fake.state.shops[SHOP]
     with running_http_server(database, tmp_path / "e2e.log", **env) as mcp_url:
         base = mcp_url.removesuffix("/mcp")

@@ -51,6 +51,16 @@ def fake_shopify() -> Iterator[tuple[str, FakeShopify]]:
         thread.join(timeout=10)
 
 
+def server_env(fake_url: str, encryption_keys: str | None = None) -> dict[str, str]:
+    """What `localshelf serve` needs to connect shops of the fake."""
+    return {
+        "LOCALSHELF_ENCRYPTION_KEYS": encryption_keys or TokenCipher.generate_key(),
+        "LOCALSHELF_SHOPIFY_CLIENT_ID": CLIENT_ID,
+        "LOCALSHELF_SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
+        "LOCALSHELF_SHOPIFY_BASE_URL_TEMPLATE": fake_url,
+    }
+
+
 def operator_store(database: Database, organization_id: str, name: str) -> str:
     fields = LocationFields(
         name=name, address_line1="1 SE Main St", city="Portland", country="US", latitude=45.5, longitude=-122.6
@@ -71,12 +81,7 @@ async def test_an_agent_connects_a_shop_through_a_person_approving_on_any_device
     key_material = TokenCipher.generate_key()
     organization_id = operator_organization(database, "Alder Street Hardware")
     key = operator_key(database, organization_id, Role.MANAGER, frozenset({Scope.INTEGRATIONS_WRITE}))
-    env = {
-        "LOCALSHELF_ENCRYPTION_KEYS": key_material,
-        "LOCALSHELF_SHOPIFY_CLIENT_ID": CLIENT_ID,
-        "LOCALSHELF_SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
-        "LOCALSHELF_SHOPIFY_BASE_URL_TEMPLATE": fake_url,
-    }
+    env = server_env(fake_url, key_material)
     with running_http_server(database, tmp_path / "connect.log", **env) as mcp_url:
         base = mcp_url.removesuffix("/mcp")
         async with http_session(mcp_url, key) as agent:
@@ -165,12 +170,7 @@ async def test_tampered_callbacks_and_denials_never_connect(
     fake_url, _ = fake_shopify
     organization_id = operator_organization(database, "Birch Books")
     key = operator_key(database, organization_id, Role.OWNER, frozenset({Scope.INTEGRATIONS_WRITE}))
-    env = {
-        "LOCALSHELF_ENCRYPTION_KEYS": TokenCipher.generate_key(),
-        "LOCALSHELF_SHOPIFY_CLIENT_ID": CLIENT_ID,
-        "LOCALSHELF_SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
-        "LOCALSHELF_SHOPIFY_BASE_URL_TEMPLATE": fake_url,
-    }
+    env = server_env(fake_url)
     with running_http_server(database, tmp_path / "tamper.log", **env) as mcp_url:
         base = mcp_url.removesuffix("/mcp")
         async with http_session(mcp_url, key) as agent:
@@ -227,12 +227,7 @@ async def test_the_browser_install_flow_one_click_link_and_shopify_launched_inst
     fake_url, _ = fake_shopify
     organization_id = operator_organization(database, "Cedar Cycles")
     key = operator_key(database, organization_id, Role.OWNER, frozenset({Scope.INTEGRATIONS_WRITE}))
-    env = {
-        "LOCALSHELF_ENCRYPTION_KEYS": TokenCipher.generate_key(),
-        "LOCALSHELF_SHOPIFY_CLIENT_ID": CLIENT_ID,
-        "LOCALSHELF_SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
-        "LOCALSHELF_SHOPIFY_BASE_URL_TEMPLATE": fake_url,
-    }
+    env = server_env(fake_url)
     with running_http_server(database, tmp_path / "install.log", **env) as mcp_url:
         base = mcp_url.removesuffix("/mcp")
         async with http_session(mcp_url, key) as agent:

@@ -120,7 +120,7 @@ async def test_a_revoked_token_fails_the_job_clearly_and_asks_for_reauthorizatio
         job = (await call(client, "trigger_sync", integration_id=shop.integration_id))["job"]
         assert job["state"] == "failed" and "Reconnect with start_pos_connect" in job["error_message"]
         integration = await call(client, "get_integration", integration_id=shop.integration_id)
-        assert integration["status"] == "reauthorization_required"
+        assert integration["status"] == "reauthorization_required" and integration["error_message"]
         code, message = await call_error(client, "trigger_sync", integration_id=shop.integration_id)
     assert code == "not_connected" and "start_pos_connect" in message
 

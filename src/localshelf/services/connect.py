@@ -39,6 +39,7 @@ class IntegrationView(BaseModel):
     created_at: datetime
     connected_at: datetime | None
     last_sync_at: datetime | None
+    error_message: str | None = Field(description="Why the integration needs attention, when it does.")
 
 
 class ConnectStarted(BaseModel):
@@ -81,6 +82,7 @@ def integration_view(integration: Integration, organization_id: str) -> Integrat
         created_at=integration.created_at,
         connected_at=integration.connected_at,
         last_sync_at=integration.last_sync_at,
+        error_message=integration.error_message if integration.status != "connected" else None,
     )
 
 
@@ -260,6 +262,7 @@ def complete(
     integration.access_token_encrypted = encrypted_token
     integration.scopes = sorted(scopes)
     integration.status, integration.connected_at, integration.disconnected_at = "connected", now, None
+    integration.error_message = None
     grant.status, grant.oauth_state_hash = "connected", None
     uow.session.flush()
     return integration_view(integration, organization.public_id)

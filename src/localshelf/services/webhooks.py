@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 
 from localshelf.domain.auth import Role
 from localshelf.domain.ids import new_public_id
+from localshelf.pos import shopify_webhooks
 from localshelf.pos.catalog import staged_item, staged_stock
 from localshelf.pos.contract import PosBadResponse
 from localshelf.pos.shopify_webhooks import AppUninstalled, ItemsChanged, ProductDeleted, StockChanged, parse_event
@@ -28,7 +29,7 @@ from localshelf.store.db import UnitOfWork
 from localshelf.store.models import Integration, WebhookEndpoint, WebhookEvent
 
 SECRET_GRACE = timedelta(hours=24)
-SHOPIFY_TOPICS = ("inventory_levels/update", "products/create", "products/update", "products/delete", "app/uninstalled")
+SHOPIFY_TOPICS = tuple(sorted(shopify_webhooks.TOPICS))  # what each Shopify integration subscribes to
 
 
 class WebhookEndpointView(BaseModel):

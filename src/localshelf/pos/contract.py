@@ -72,6 +72,59 @@ class StockPage:
     next_cursor: str | None  # resume after this page with ``stock(location, after=next_cursor)``; None = done
 
 
+# ---------------------------------------------------------------- webhook events, provider-neutral
+
+
+@dataclass(frozen=True, slots=True)
+class StockChanged:
+    """One level changed; ``stock.updated_at`` orders it against what is stored."""
+
+    stock: PosStock
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsChanged:
+    """A product was created or updated: ``items`` are all its variants as the payload lists them."""
+
+    product_external_id: str
+    items: tuple[PosItem, ...]
+    updated_at: datetime | None  # the product's own change time
+
+
+@dataclass(frozen=True, slots=True)
+class ProductDeleted:
+    product_external_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogChanged:
+    """The provider said something changed without saying what (or not enough to apply it): read again."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppUninstalled:
+    pass
+
+
+PosEvent = StockChanged | ItemsChanged | ProductDeleted | CatalogChanged | AppUninstalled
+
+
+# ---------------------------------------------------------------- OAuth
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthGrant:
+    """What a provider's token endpoint answers, normalised. ``expires_at`` None: the token does not expire."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_at: datetime | None
+    scopes: tuple[str, ...]
+    account: str | None = None  # the merchant/shop id the provider reports, when it does
+
+
 class CatalogReader(Protocol):
     async def shop_currency(self) -> str: ...
 

@@ -15,14 +15,21 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any, TypeAlias
 
 from localshelf.domain.money import minor_unit_exponent, normalize_currency
-from localshelf.pos.contract import PosBadResponse, PosItem, PosStock
+from localshelf.pos.contract import (
+    AppUninstalled,
+    ItemsChanged,
+    PosBadResponse,
+    PosItem,
+    PosStock,
+    ProductDeleted,
+    StockChanged,
+)
 
 Json = dict[str, Any]
 DEFAULT_VARIANT_TITLE = "Default Title"
@@ -31,31 +38,7 @@ TOPICS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StockChanged:
-    stock: PosStock
-
-
-@dataclass(frozen=True, slots=True)
-class ItemsChanged:
-    """A product was created or updated: ``items`` are all its variants as the payload lists them."""
-
-    product_external_id: str
-    items: tuple[PosItem, ...]
-    updated_at: datetime | None  # the product's own updated_at
-
-
-@dataclass(frozen=True, slots=True)
-class ProductDeleted:
-    product_external_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class AppUninstalled:
-    pass
-
-
-ShopifyEvent: TypeAlias = StockChanged | ItemsChanged | ProductDeleted | AppUninstalled
+ShopifyEvent: TypeAlias = StockChanged | ItemsChanged | ProductDeleted | AppUninstalled  # see pos.contract
 
 
 def parse_event(topic: str, body: bytes, currency: str) -> ShopifyEvent:

@@ -19,8 +19,8 @@ from localshelf.domain.auth import Role
 from localshelf.domain.ids import new_public_id
 from localshelf.pos import shopify_webhooks
 from localshelf.pos.catalog import staged_item, staged_stock
-from localshelf.pos.contract import PosBadResponse
-from localshelf.pos.shopify_webhooks import AppUninstalled, ItemsChanged, ProductDeleted, StockChanged, parse_event
+from localshelf.pos.contract import AppUninstalled, ItemsChanged, PosBadResponse, ProductDeleted, StockChanged
+from localshelf.pos.shopify_webhooks import parse_event
 from localshelf.services.access import tenant_object
 from localshelf.services.connect import owned_integration
 from localshelf.services.materialize import materialize

@@ -46,6 +46,22 @@ class Settings(BaseSettings):
         default="https://{shop}",
         description="Where a shop's OAuth and Admin API live; tests point it at the local Shopify fake.",
     )
+    square_client_id: str | None = None
+    square_client_secret: str | None = None
+    square_scopes: str = "ITEMS_READ INVENTORY_READ MERCHANT_PROFILE_READ"
+    square_base_url: str = Field(default="https://connect.squareup.com", description="Square's API and OAuth host.")
+    clover_client_id: str | None = None
+    clover_client_secret: str | None = None
+    clover_base_url: str = Field(default="https://api.clover.com", description="Clover's REST and token host.")
+    clover_authorize_url: str = Field(default="https://www.clover.com", description="Clover's consent host.")
+    lightspeed_client_id: str | None = None
+    lightspeed_client_secret: str | None = None
+    lightspeed_scopes: str = "products:read inventory:read outlets:read webhooks"
+    lightspeed_base_url_template: str = Field(
+        default="https://{account}.retail.lightspeed.app",
+        description="A retailer's X-Series API host ({account} is its domain prefix).",
+    )
+    lightspeed_authorize_url: str = Field(default="https://secure.retail.lightspeed.app")
     stdio_api_key: str | None = Field(
         default=None,
         description="Run the stdio transport as this API key's principal instead of the local operator.",

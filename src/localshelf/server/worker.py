@@ -45,7 +45,11 @@ class Nudge:
 def _without_webhooks(uow: UnitOfWork) -> list[int]:
     has = select(WebhookEndpoint.integration_id)
     return list(
-        uow.session.scalars(select(Integration.id).where(Integration.status == "connected", Integration.id.not_in(has)))
+        uow.session.scalars(
+            select(Integration.id).where(
+                Integration.status == "connected", Integration.provider == "shopify", Integration.id.not_in(has)
+            )
+        )
     )
 
 

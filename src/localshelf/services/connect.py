@@ -305,9 +305,9 @@ def disconnect_integration(uow: UnitOfWork, integration_id: str, now: datetime) 
     return integration_view(integration, organization_id)
 
 
-def connected_account(uow: UnitOfWork, integration_id: str) -> tuple[str, str] | None:
-    """(shop, encrypted token) of a connected integration the actor may read; None when not connected."""
+def connected_account(uow: UnitOfWork, integration_id: str) -> int | None:
+    """The primary key of a connected integration the actor may read; None when it is not connected."""
     integration, _ = owned_integration(uow, integration_id, write=False)
     if integration.status != "connected" or not integration.access_token_encrypted:
         return None
-    return integration.external_account, integration.access_token_encrypted
+    return integration.id

@@ -52,26 +52,19 @@ class SyncStarted(BaseModel):
     started: bool = Field(description="False when a sync of this integration was already under way (that one).")
 
 
-def _account_of(uow: UnitOfWork, integration_id: int) -> tuple[str, str, str] | None:
-    integration = uow.session.get(Integration, integration_id)
-    if integration is None or integration.status != "connected" or not integration.access_token_encrypted:
-        return None
-    return integration.public_id, integration.external_account, integration.access_token_encrypted
-
-
 async def provision_webhooks(pos: PosContext, integration_id: int) -> bool:
-    """Subscribe the integration's topics at the POS, delivering to a fresh secret URL; False if it failed."""
-    account = await pos.database.read(_account_of, integration_id)
-    if account is None:
-        return False
-    _, shop, token = account
-    secret = webhooks.new_secret()
-    url = webhooks.delivery_url(pos.settings.web_base_url, "shopify", secret)
-    topics = list(webhooks.SHOPIFY_TOPICS)
+    """Subscribe the integration's topics at the POS, delivering to a fresh secret URL; False if it failed.
+    (Shopify today; the other providers' subscriptions come with their webhook receivers.)"""
     try:
-        ids = await pos_gateway.subscribe_webhooks(pos.settings, shop, token, topics, url, pos.http)
+        account = await pos_gateway.live_account(pos.database, pos.settings, integration_id, pos.http, pos.clock())
+        if account is None or account.provider != "shopify":
+            return False
+        secret = webhooks.new_secret()
+        url = webhooks.delivery_url(pos.settings.web_base_url, account.provider, secret)
+        topics = list(webhooks.SHOPIFY_TOPICS)
+        ids = await pos_gateway.subscribe_webhooks(pos.settings, account, topics, url, pos.http)
     except PosError as exc:
-        logger.warning("could not subscribe webhooks for %s: %s", shop, exc.message)
+        logger.warning("could not subscribe webhooks for integration %s: %s", integration_id, exc.message)
         return False
     await pos.database.run(webhooks.save_endpoint, integration_id, topics, ids, secret, pos.clock())
     return True
@@ -99,7 +92,15 @@ async def rotate_webhook_secret(pos: PosContext, units: Units, endpoint_id: str)
     """New secret URL first (the old one stays valid for the grace period), then move the POS subscriptions to
     it: a POS failure halfway leaves every subscription on a URL that still works."""
     integration_id, subscription_ids = await units.read(webhooks.endpoint_to_rotate, endpoint_id)
-    account = await units.read(connect.connected_account, integration_id)
+    connected = await units.read(connect.connected_account, integration_id)
+    try:
+        account = (
+            await pos_gateway.live_account(pos.database, pos.settings, connected, pos.http, pos.clock())
+            if connected
+            else None
+        )
+    except PosAuthError:
+        account = None
     if account is None:
         raise Unavailable(
             f"Integration {integration_id} is not connected, so the POS cannot be told the new URL; "
@@ -107,10 +108,10 @@ async def rotate_webhook_secret(pos: PosContext, units: Units, endpoint_id: str)
             ErrorCode.NOT_CONNECTED,
         )
     secret = webhooks.new_secret()
-    url = webhooks.delivery_url(pos.settings.web_base_url, "shopify", secret)
+    url = webhooks.delivery_url(pos.settings.web_base_url, account.provider, secret)
     rotated = await units.run(webhooks.finish_rotation, endpoint_id, secret, pos.clock(), pos.settings.web_base_url)
     try:
-        await pos_gateway.move_webhooks(pos.settings, *account, subscription_ids, url, pos.http)
+        await pos_gateway.move_webhooks(pos.settings, account, subscription_ids, url, pos.http)
     except PosError as exc:
         raise Unavailable(
             f"The POS could not be told the new URL ({exc.message}). Deliveries still reach the previous URL "

@@ -41,30 +41,10 @@ class NotConnected(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Account:
-    shop: str
-    encrypted_token: str
-    currency: str | None
-
-
-def _account(uow: UnitOfWork, integration_id: int) -> Account | None:
-    integration = uow.session.get(Integration, integration_id)
-    if integration is None or integration.status != "connected" or not integration.access_token_encrypted:
-        return None
-    return Account(integration.external_account, integration.access_token_encrypted, integration.currency)
-
-
 def _set_currency(uow: UnitOfWork, integration_id: int, currency: str) -> None:
     integration = uow.session.get(Integration, integration_id)
     assert integration is not None
     integration.currency = currency
-
-
-def _needs_reauthorization(uow: UnitOfWork, integration_id: int, message: str) -> None:
-    integration = uow.session.get(Integration, integration_id)
-    assert integration is not None
-    integration.status, integration.error_message = "reauthorization_required", message[:500]
 
 
 @dataclass
@@ -91,7 +71,7 @@ class SyncRunner:
                 "failed",
                 f"The POS refused the stored token: {exc.message}. Reconnect with start_pos_connect.",
             )
-            await self.database.run(_needs_reauthorization, ticket.integration_id, exc.message)
+            await self.database.run(pos_gateway.mark_needs_reauthorization, ticket.integration_id, exc.message)
         except PosError as exc:
             state, error = "failed", f"The POS could not be read: {exc.message}"
         except Exception:
@@ -100,13 +80,14 @@ class SyncRunner:
         await self.database.run(sync_jobs.finish, ticket.job_id, ticket.runner_token, state, error, self.clock())
 
     async def _run(self, ticket: Ticket, progress: Progress) -> None:
-        account = await self.database.read(_account, ticket.integration_id)
+        account = await pos_gateway.live_account(
+            self.database, self.settings, ticket.integration_id, self.http, self.clock()
+        )
         if account is None:
             raise NotConnected
-        async with pos_gateway.open_catalog(self.settings, account.shop, account.encrypted_token, self.http) as reader:
+        async with pos_gateway.open_catalog(self.settings, account, self.http) as reader:
             currency = await reader.shop_currency()
-            if currency != account.currency:
-                await self.database.run(_set_currency, ticket.integration_id, currency)
+            await self.database.run(_set_currency, ticket.integration_id, currency)
             locations = await reader.locations()
             await self.database.run(
                 pos_locations.store_pos_locations, ticket.integration_public_id, locations, self.clock()

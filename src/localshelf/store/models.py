@@ -288,6 +288,8 @@ class Integration(Base):
     status: Mapped[str] = mapped_column(String(32))
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     access_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    refresh_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    token_expires_at: Mapped[datetime | None] = mapped_column()  # None: the access token does not expire
     error_message: Mapped[str | None] = mapped_column(String(500))
     currency: Mapped[str | None] = mapped_column(String(3))  # the shop's, learned by the first sync
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

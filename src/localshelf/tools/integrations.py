@@ -90,9 +90,12 @@ def register(server: MCPServer[AppState]) -> None:
         Stock of an unmapped POS location is kept but not searchable: map every location with map_pos_locations.
         """
         state = app_state(ctx)
-        account = await state.read(connect.connected_account, integration_id) if refresh else None
+        connected = await state.read(connect.connected_account, integration_id) if refresh else None
+        account = (
+            await pos_gateway.live_account(state.database, state.settings, connected, state.http) if connected else None
+        )
         if account is not None:
-            seen = await pos_gateway.fetch_locations(state.settings, *account, state.http)
+            seen = await pos_gateway.fetch_locations(state.settings, account, state.http)
             await state.run(pos_locations.store_pos_locations, integration_id, seen, state.clock())
         return await state.read(pos_locations.list_pos_locations, integration_id, account is not None)
 

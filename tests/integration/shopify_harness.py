@@ -87,10 +87,13 @@ def connected_shop(database: Database, products: int = 24, locations_count: int 
     token = state.issue_token(shop, "read_products,read_inventory,read_locations")
     organization_id = operator_organization(database, "Alder Street Hardware")
     now = datetime.now(UTC)
-    started = database.transaction(connect.start_pos_connect, organization_id, "shopify", SHOP, now, "http://x")
+    started = database.transaction(
+        connect.start_pos_connect, organization_id, "shopify", SHOP, now, "http://x", frozenset({"shopify"})
+    )
     database.transaction(connect.approve, started.user_code, "state-" + started.integration_id, now)
     encrypted = TokenCipher.from_setting(KEY).encrypt(token)
-    database.transaction(connect.complete, "state-" + started.integration_id, encrypted, ["read_products"], now)
+    tokens = connect.StoredTokens(encrypted, None, None, ("read_products",))
+    database.transaction(connect.complete, "state-" + started.integration_id, SHOP, tokens, now)
     stores = {}
     for index, location in enumerate(sorted(shop.locations.values(), key=lambda loc: loc.id)):
         lat, lon = STORE_COORDINATES[index % len(STORE_COORDINATES)]

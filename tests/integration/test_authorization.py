@@ -105,7 +105,7 @@ ROLES_ADMITTED: dict[str, frozenset[Role]] = {
 }
 # Optional arguments worth giving: without them some tools have nothing to do (update_location) or
 # cannot place a US store with no ZIP code (publish_location).
-OPTIONAL_FILLED = frozenset({"name", "latitude", "longitude", "price_minor"})
+OPTIONAL_FILLED = frozenset({"name", "latitude", "longitude", "price_minor", "account"})
 PUBLIC_ID = re.compile(r"\b[a-z]{3}_[0-9a-z]{12}\b")
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 
@@ -137,7 +137,7 @@ def valid_values() -> dict[str, Any]:
         "query": "cordless drill",
         "provider": "shopify",
         "mapping": [],
-        "shop_domain": f"authz-{n}.myshopify.com",
+        "account": f"authz-{n}.myshopify.com",
     }
 
 
@@ -231,6 +231,7 @@ async def new_tenant(live: Live, name: str, product: str = "DeWalt 20V Cordless 
         f"{secrets.token_hex(4)}.myshopify.com",
         datetime.now(UTC),
         "http://x",
+        frozenset({"shopify"}),
     )
     return Tenant(
         org=shop.org,

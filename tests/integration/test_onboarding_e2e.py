@@ -89,7 +89,7 @@ async def test_a_new_retailer_goes_from_signed_up_to_found_in_local_search(
             organization = await call(agent, "create_organization", name="Alder Street Hardware", kind="retailer")
             org = organization["id"]
             # 2-4. headless connect: code for the person, approval on their device, the agent's poll
-            started = await call(agent, "start_pos_connect", organization_id=org, provider="shopify", shop_domain=SHOP)
+            started = await call(agent, "start_pos_connect", organization_id=org, provider="shopify", account=SHOP)
             approve_as_the_person(started["verification_uri_complete"], base, started["user_code"])
             polled = await call(agent, "poll_pos_connect", device_code=started["device_code"])
             assert polled["status"] == "connected"

@@ -86,7 +86,7 @@ async def test_an_agent_connects_a_shop_through_a_person_approving_on_any_device
         base = mcp_url.removesuffix("/mcp")
         async with http_session(mcp_url, key) as agent:
             started = await call(
-                agent, "start_pos_connect", organization_id=organization_id, provider="shopify", shop_domain=SHOP
+                agent, "start_pos_connect", organization_id=organization_id, provider="shopify", account=SHOP
             )
             assert re.fullmatch(r"[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}", started["user_code"])
             assert started["interval"] == 5 and started["expires_in"] == 900
@@ -175,10 +175,10 @@ async def test_tampered_callbacks_and_denials_never_connect(
         base = mcp_url.removesuffix("/mcp")
         async with http_session(mcp_url, key) as agent:
             approved = await call(
-                agent, "start_pos_connect", organization_id=organization_id, provider="shopify", shop_domain=SHOP
+                agent, "start_pos_connect", organization_id=organization_id, provider="shopify", account=SHOP
             )
             denied = await call(
-                agent, "start_pos_connect", organization_id=organization_id, provider="shopify", shop_domain=SHOP
+                agent, "start_pos_connect", organization_id=organization_id, provider="shopify", account=SHOP
             )
             with httpx.Client(follow_redirects=False, timeout=10) as person:
                 entry = person.get(f"{base}/connect")
@@ -214,9 +214,9 @@ async def test_tampered_callbacks_and_denials_never_connect(
                 "access_denied"
             )
             wrong = await call_error(
-                agent, "start_pos_connect", organization_id=organization_id, provider="square", shop_domain=SHOP
+                agent, "start_pos_connect", organization_id=organization_id, provider="square", account=SHOP
             )
-            assert wrong[0] == "invalid_argument"
+            assert wrong[0] == "unavailable" and "LOCALSHELF_SQUARE_CLIENT_ID" in wrong[1]
     with database.session() as session:
         assert {i.status for i in session.query(Integration)} == {"pending"}
 
@@ -232,7 +232,7 @@ async def test_the_browser_install_flow_one_click_link_and_shopify_launched_inst
         base = mcp_url.removesuffix("/mcp")
         async with http_session(mcp_url, key) as agent:
             started = await call(
-                agent, "start_pos_connect", organization_id=organization_id, provider="shopify", shop_domain=SHOP
+                agent, "start_pos_connect", organization_id=organization_id, provider="shopify", account=SHOP
             )
             install = started["install_url"]
             assert install.startswith(f"{base}/integrations/shopify/install?shop={SHOP}&token=")
@@ -261,7 +261,7 @@ async def test_the_browser_install_flow_one_click_link_and_shopify_launched_inst
                     "start_pos_connect",
                     organization_id=organization_id,
                     provider="shopify",
-                    shop_domain="elsewhere.myshopify.com",
+                    account="elsewhere.myshopify.com",
                 )
                 wrong_shop = person.post(
                     f"{base}/connect", data={"user_code": elsewhere["user_code"], "shop": SHOP, "csrf": csrf_of(entry)}

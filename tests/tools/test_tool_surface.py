@@ -236,7 +236,13 @@ async def shop(sqlite_client: Client) -> Onboarded:
 @pytest.fixture
 def integration(sqlite_database: Database, shop: Onboarded) -> str:
     started = sqlite_database.transaction(
-        connect.start_pos_connect, shop.org, "shopify", "alder-hardware.myshopify.com", FIXED_NOW, "http://127.0.0.1"
+        connect.start_pos_connect,
+        shop.org,
+        "shopify",
+        "alder-hardware.myshopify.com",
+        FIXED_NOW,
+        "http://127.0.0.1",
+        frozenset({"shopify"}),
     )
     return started.integration_id
 

@@ -19,12 +19,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from localshelf.domain.throttle import Rate
+from localshelf.pos.contract import PosError
 from localshelf.pos.crypto import TokenCipher
-from localshelf.pos.shopify_oauth import ExchangeFailed, ShopifyApp, exchange_code
-from localshelf.pos.signatures import shopify_callback_valid, valid_shop_domain
+from localshelf.pos.registry import CONNECTORS, connector
+from localshelf.pos.signatures import valid_shop_domain
 from localshelf.server.worker import Nudge
 from localshelf.services import connect, pos_flows
 from localshelf.services.pos_flows import PosContext
+from localshelf.services.pos_gateway import app_for, require_app
 from localshelf.store.throttle import throttle_for
 
 CSRF_COOKIE = "localshelf_csrf"
@@ -79,7 +81,9 @@ async def _form(request: Request) -> dict[str, str] | None:
 def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge) -> None:
     settings, database = pos.settings, pos.database
     attempts = throttle_for(database.engine, Rate(ATTEMPTS_PER_MINUTE))
-    callback_url = f"{settings.web_base_url}/integrations/shopify/callback"
+
+    def callback_url(provider: str) -> str:
+        return f"{settings.web_base_url}/integrations/{provider}/callback"
 
     def now() -> datetime:
         return datetime.now(UTC)
@@ -140,57 +144,84 @@ def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge
         if form.get("decision") == "deny":
             await database.run(connect.deny, user_code, now())
             return _page("Connection denied", "<p>Nothing was connected. You can close this page.</p>")
-        app = ShopifyApp.from_settings(settings)
         state = secrets.token_urlsafe(32)
-        shop = await database.run(connect.approve, user_code, state, now())
-        if shop is None:
+        consent = await database.run(connect.approve, user_code, state, now())
+        if consent is None:
             return _page("Code not recognised", "<p>That code is used or expired.</p>", status=400)
-        return RedirectResponse(app.authorize_url(shop, state, callback_url), status_code=303, headers=SECURITY_HEADERS)
+        return _to_consent(consent, state)
 
-    @server.custom_route("/integrations/shopify/install", methods=["GET"])  # type: ignore[untyped-decorator]
-    async def shopify_install(request: Request) -> Response:
-        """The browser flow. With `token` (the one-click `install_url` from start_pos_connect): straight to
-        Shopify's consent with a fresh single-use state. Launched from Shopify itself (signed with `hmac`): the
+    def _to_consent(consent: connect.PendingConsent, state: str) -> Response:
+        app = require_app(settings, consent.provider)
+        url = connector(consent.provider).authorize_url(app, consent.account, state, callback_url(consent.provider))
+        return RedirectResponse(url, status_code=303, headers=SECURITY_HEADERS)
+
+    @server.custom_route("/integrations/{provider}/install", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def install(request: Request) -> Response:
+        """The browser flow. With `token` (the one-click `install_url` from start_pos_connect): straight to the
+        provider's consent with a fresh single-use state. Launched from Shopify itself (signed with `hmac`): the
         person enters their connect code, which says which organization the shop joins."""
-        shop, token = request.query_params.get("shop", ""), request.query_params.get("token", "")
-        if not valid_shop_domain(shop):
-            return _page("Could not connect", "<p>That is not a Shopify shop address.</p>", status=400)
-        app = ShopifyApp.from_settings(settings)
+        provider = request.path_params["provider"]
+        if provider not in CONNECTORS or app_for(settings, provider) is None:
+            return _page("Could not connect", "<p>This point-of-sale system is not set up here.</p>", status=404)
+        shop, token = request.query_params.get("shop") or None, request.query_params.get("token", "")
+        if shop is not None and not connector(provider).valid_account(shop):
+            return _page("Could not connect", "<p>That is not a store address.</p>", status=400)
         if token:
             state = secrets.token_urlsafe(32)
-            if not await database.run(connect.approve_install, token, shop, state, now()):
+            consent = await database.run(connect.approve_install, token, provider, shop, state, now())
+            if consent is None:
                 return _page(
                     "Link expired",
                     '<p>This link was used or has expired. <a href="/connect">Enter a code</a> instead.</p>',
                     status=400,
                 )
-            return RedirectResponse(
-                app.authorize_url(shop, state, callback_url), status_code=303, headers=SECURITY_HEADERS
-            )
-        if not shopify_callback_valid(app.client_secret, list(request.query_params.multi_items()), time.time()):
+            return _to_consent(consent, state)
+        app = require_app(settings, provider)
+        query = list(request.query_params.multi_items())
+        if provider != "shopify" or shop is None or not connector(provider).callback_authentic(app, query, time.time()):
             return _page("Could not connect", "<p>This install link is not signed by Shopify.</p>", status=400)
         return RedirectResponse(f"/connect?{urlencode({'shop': shop})}", status_code=303, headers=SECURITY_HEADERS)
 
-    @server.custom_route("/integrations/shopify/callback", methods=["GET"])  # type: ignore[untyped-decorator]
-    async def shopify_callback(request: Request) -> Response:
+    @server.custom_route("/integrations/{provider}/callback", methods=["GET"])  # type: ignore[untyped-decorator]
+    async def oauth_callback(request: Request) -> Response:
         failed = _page("Could not connect", "<p>The connection could not be completed. Start again.</p>", status=400)
-        app = ShopifyApp.from_settings(settings)
+        provider = request.path_params["provider"]
+        app = app_for(settings, provider) if provider in CONNECTORS else None
+        if app is None:
+            return failed
+        pos_connector = connector(provider)
         query = list(request.query_params.multi_items())
         params = dict(query)
-        shop, state, code = params.get("shop", ""), params.get("state", ""), params.get("code", "")
-        if not (valid_shop_domain(shop) and state and code):
+        state, code = params.get("state", ""), params.get("code", "")
+        if params.get("error") and state:
+            if await database.run(connect.deny_by_state, state, now()):
+                return _page("Connection denied", "<p>Nothing was connected. You can close this page.</p>")
             return failed
-        if not shopify_callback_valid(app.client_secret, query, time.time()):
+        if not (state and code) or not pos_connector.callback_authentic(app, query, time.time()):
             return failed
-        if await database.read(connect.grant_for_state, state, now()) != shop:
+        consent = await database.read(connect.grant_for_state, state, now())
+        named = pos_connector.callback_account(params)
+        if consent is None or consent.provider != provider:
             return failed
+        if consent.account is not None and named != consent.account:
+            return failed  # consent given for another shop than the one this connect named
+        account = named or consent.account
         try:
             async with pos.http() as http:
-                token = await exchange_code(app, shop, code, http)
-        except ExchangeFailed:
+                grant = await pos_connector.exchange(http, app, account or "", code, callback_url(provider))
+        except PosError:
+            return failed
+        account = account or grant.account
+        if not account or not pos_connector.valid_account(account):
             return failed
         cipher = TokenCipher.from_setting(settings.encryption_keys or "")
-        connected = await database.run(connect.complete, state, cipher.encrypt(token.access_token), token.scopes, now())
+        tokens = connect.StoredTokens(
+            cipher.encrypt(grant.access_token),
+            cipher.encrypt(grant.refresh_token) if grant.refresh_token else None,
+            grant.expires_at,
+            grant.scopes,
+        )
+        connected = await database.run(connect.complete, state, account, tokens, now())
         if connected is None:
             return failed
         await pos_flows.after_connect(pos, connected.id)

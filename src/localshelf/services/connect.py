@@ -8,6 +8,7 @@ agent's poll turns `connected`. Codes are stored hashed; user codes are single-u
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlencode
@@ -19,13 +20,13 @@ from localshelf.domain import device_codes as codes
 from localshelf.domain.auth import Role
 from localshelf.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from localshelf.domain.ids import new_public_id
+from localshelf.pos.registry import valid_domain_prefix, valid_merchant_id
 from localshelf.pos.signatures import valid_shop_domain
 from localshelf.services.access import readable, tenant_object, writable
 from localshelf.store.db import UnitOfWork
 from localshelf.store.models import ConnectGrant, Integration, Organization
 
 Provider = Literal["shopify", "square", "clover", "lightspeed"]
-SUPPORTED_PROVIDERS = frozenset({"shopify"})
 PollStatus = Literal["authorization_pending", "slow_down", "access_denied", "expired_token", "connected"]
 
 
@@ -87,13 +88,7 @@ def integration_view(integration: Integration, organization_id: str) -> Integrat
 
 
 def _integration(uow: UnitOfWork, organization: Organization, provider: str, account: str) -> Integration:
-    found = uow.session.scalar(
-        select(Integration).where(
-            Integration.organization_id == organization.id,
-            Integration.provider == provider,
-            Integration.external_account == account,
-        )
-    )
+    found = _existing(uow, organization.id, provider, account)
     if found is None:
         found = Integration(
             public_id=new_public_id("integration"),
@@ -108,19 +103,44 @@ def _integration(uow: UnitOfWork, organization: Organization, provider: str, acc
     return found
 
 
+PENDING_ACCOUNT = "pending-"  # placeholder until the provider's callback names the merchant
+
+
+def _account_argument(provider: str, account: str | None) -> str | None:
+    """The POS account as named up front: required for Shopify (the shop), optional elsewhere."""
+    value = (account or "").strip().lower() if provider in ("shopify", "lightspeed") else (account or "").strip()
+    if provider == "shopify":
+        if not valid_shop_domain(value):
+            raise InvalidInput(
+                f"{(account or '')!r:.60} is not a shop domain like 'alder-hardware.myshopify.com' "
+                "(Shopify needs the shop in `account`)."
+            )
+        return value
+    if not value:
+        return None
+    valid = valid_domain_prefix(value) if provider == "lightspeed" else valid_merchant_id(value)
+    if not valid:
+        raise InvalidInput(f"{account!r:.60} is not a {provider} account id.")
+    return value
+
+
 def start_pos_connect(
-    uow: UnitOfWork, organization_id: str, provider: str, shop_domain: str, now: datetime, web_base_url: str
+    uow: UnitOfWork,
+    organization_id: str,
+    provider: str,
+    account: str | None,
+    now: datetime,
+    web_base_url: str,
+    available: frozenset[str],
 ) -> ConnectStarted:
     organization = writable(uow, Organization, organization_id)
-    if provider not in SUPPORTED_PROVIDERS:
+    if provider not in available:
         raise InvalidInput(
-            f"{provider} connect is not available yet; supported: {sorted(SUPPORTED_PROVIDERS)}.",
+            f"{provider} connect is not set up on this server; available: {', '.join(sorted(available)) or 'none'}.",
             ErrorCode.INVALID_ARGUMENT,
         )
-    shop = shop_domain.strip().lower()
-    if not valid_shop_domain(shop):
-        raise InvalidInput(f"{shop_domain!r:.60} is not a shop domain like 'alder-hardware.myshopify.com'.")
-    integration = _integration(uow, organization, provider, shop)
+    named = _account_argument(provider, account)
+    integration = _integration(uow, organization, provider, named or PENDING_ACCOUNT + codes.new_device_code()[:16])
     device_code, user_code, install_token = codes.new_device_code(), codes.new_user_code(), codes.new_device_code()
     uow.session.add(
         ConnectGrant(
@@ -137,6 +157,7 @@ def start_pos_connect(
     )
     uow.session.flush()
     page = f"{web_base_url}/connect"
+    install = {"token": install_token} if named is None else {"shop": named, "token": install_token}
     return ConnectStarted(
         device_code=device_code,
         user_code=user_code,
@@ -145,7 +166,7 @@ def start_pos_connect(
         expires_in=codes.DEFAULT_EXPIRES_IN_SECONDS,
         interval=codes.DEFAULT_INTERVAL_SECONDS,
         integration_id=integration.public_id,
-        install_url=f"{web_base_url}/integrations/{provider}/install?{urlencode({'shop': shop, 'token': install_token})}",
+        install_url=f"{web_base_url}/integrations/{provider}/install?{urlencode(install)}",
     )
 
 
@@ -190,19 +211,23 @@ def _live_grant(uow: UnitOfWork, user_code: str, now: datetime) -> ConnectGrant 
     return grant
 
 
-def approve_install(uow: UnitOfWork, install_token: str, shop: str, state: str, now: datetime) -> bool:
-    """The one-click link: approve its live grant for `shop` and remember the OAuth `state`. Single use."""
+def approve_install(
+    uow: UnitOfWork, install_token: str, provider: str, shop: str | None, state: str, now: datetime
+) -> PendingConsent | None:
+    """The one-click link: approve its live grant (for `shop`, when the provider names it up front) and remember
+    the OAuth `state`. Single use."""
     grant = uow.session.scalar(
         select(ConnectGrant).where(ConnectGrant.install_token_hash == codes.code_hash(install_token))
     )
     if grant is None or grant.status != "pending" or now >= grant.expires_at:
-        return False
+        return None
     integration = uow.session.get(Integration, grant.integration_id)
     assert integration is not None
-    if integration.external_account != shop:
-        return False
+    consent = _consent(integration)
+    if integration.provider != provider or consent.account != shop:
+        return None
     grant.status, grant.oauth_state_hash, grant.install_token_hash = "approved", codes.code_hash(state), None
-    return True
+    return consent
 
 
 def grant_for_page(uow: UnitOfWork, user_code: str, now: datetime) -> GrantOnPage | None:
@@ -220,15 +245,28 @@ def grant_for_page(uow: UnitOfWork, user_code: str, now: datetime) -> GrantOnPag
     )
 
 
-def approve(uow: UnitOfWork, user_code: str, state: str, now: datetime) -> str | None:
-    """Mark the grant approved and remember the OAuth `state`; returns the shop, or None if the code is dead."""
+@dataclass(frozen=True)
+class PendingConsent:
+    """Where to send the person: the provider, and the account when it is known before consent."""
+
+    provider: str
+    account: str | None
+
+
+def _consent(integration: Integration) -> PendingConsent:
+    account = integration.external_account
+    return PendingConsent(integration.provider, None if account.startswith(PENDING_ACCOUNT) else account)
+
+
+def approve(uow: UnitOfWork, user_code: str, state: str, now: datetime) -> PendingConsent | None:
+    """Mark the grant approved and remember the OAuth `state`; None if the code is dead."""
     grant = _live_grant(uow, user_code, now)
     if grant is None:
         return None
     grant.status, grant.oauth_state_hash = "approved", codes.code_hash(state)
     integration = uow.session.get(Integration, grant.integration_id)
     assert integration is not None
-    return integration.external_account
+    return _consent(integration)
 
 
 def deny(uow: UnitOfWork, user_code: str, now: datetime) -> bool:
@@ -239,33 +277,80 @@ def deny(uow: UnitOfWork, user_code: str, now: datetime) -> bool:
     return True
 
 
-def grant_for_state(uow: UnitOfWork, state: str, now: datetime) -> str | None:
-    """The shop an OAuth callback's `state` was issued for, if it is live and unused."""
+def grant_for_state(uow: UnitOfWork, state: str, now: datetime) -> PendingConsent | None:
+    """What an OAuth callback's `state` was issued for, if it is live and unused."""
     grant = uow.session.scalar(select(ConnectGrant).where(ConnectGrant.oauth_state_hash == codes.code_hash(state)))
     if grant is None or grant.status != "approved" or now >= grant.expires_at:
         return None
     integration = uow.session.get(Integration, grant.integration_id)
     assert integration is not None
-    return integration.external_account
+    return _consent(integration)
+
+
+def deny_by_state(uow: UnitOfWork, state: str, now: datetime) -> bool:
+    """The person refused at the provider's consent screen."""
+    grant = uow.session.scalar(select(ConnectGrant).where(ConnectGrant.oauth_state_hash == codes.code_hash(state)))
+    if grant is None or grant.status != "approved" or now >= grant.expires_at:
+        return False
+    grant.status, grant.oauth_state_hash = "denied", None
+    return True
 
 
 def complete(
-    uow: UnitOfWork, state: str, encrypted_token: str, scopes: list[str], now: datetime
+    uow: UnitOfWork,
+    state: str,
+    account: str,
+    tokens: StoredTokens,
+    now: datetime,
 ) -> IntegrationView | None:
-    """Store the provider's token and connect; the state is consumed (single use)."""
+    """Store the provider's tokens and connect; the state is consumed (single use).
+
+    When the provider names the merchant only now (Square, Clover, Lightspeed) and the organization already
+    has an integration for it, that one is reconnected and the placeholder is dropped."""
     grant = uow.session.scalar(select(ConnectGrant).where(ConnectGrant.oauth_state_hash == codes.code_hash(state)))
     if grant is None or grant.status != "approved":
         return None
     integration = uow.session.get(Integration, grant.integration_id)
     organization = uow.session.get(Organization, grant.organization_id)
     assert integration is not None and organization is not None
-    integration.access_token_encrypted = encrypted_token
-    integration.scopes = sorted(scopes)
+    if integration.external_account != account:
+        if not integration.external_account.startswith(PENDING_ACCOUNT):
+            return None  # consent was given for another account than the one this connect named
+        existing = _existing(uow, organization.id, integration.provider, account)
+        if existing is not None:
+            grant.integration_id = existing.id
+            uow.session.flush()
+            uow.session.delete(integration)
+            integration = existing
+        else:
+            integration.external_account = account
+    integration.access_token_encrypted = tokens.access
+    integration.refresh_token_encrypted = tokens.refresh
+    integration.token_expires_at = tokens.expires_at
+    integration.scopes = sorted(tokens.scopes)
     integration.status, integration.connected_at, integration.disconnected_at = "connected", now, None
     integration.error_message = None
     grant.status, grant.oauth_state_hash = "connected", None
     uow.session.flush()
     return integration_view(integration, organization.public_id)
+
+
+@dataclass(frozen=True)
+class StoredTokens:
+    access: str  # encrypted
+    refresh: str | None  # encrypted
+    expires_at: datetime | None
+    scopes: tuple[str, ...]
+
+
+def _existing(uow: UnitOfWork, organization_id: int, provider: str, account: str) -> Integration | None:
+    return uow.session.scalar(
+        select(Integration).where(
+            Integration.organization_id == organization_id,
+            Integration.provider == provider,
+            Integration.external_account == account,
+        )
+    )
 
 
 def list_integrations(uow: UnitOfWork, organization_id: str) -> list[IntegrationView]:

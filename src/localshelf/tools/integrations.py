@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from localshelf.domain.errors import ErrorCode, Unavailable
+from localshelf.pos.registry import CONNECTORS
 from localshelf.server.state import AppState, app_state
 from localshelf.services import connect, pos_gateway, pos_locations
 from localshelf.services.connect import ConnectPoll, ConnectStarted, IntegrationView, Provider
@@ -22,23 +23,32 @@ class IntegrationList(BaseModel):
     integrations: list[IntegrationView]
 
 
-def _require_connect_configured(state: AppState) -> None:
+def _connectable(state: AppState, provider: str) -> frozenset[str]:
+    """The providers this server can connect; refuses clearly when `provider` is not one of them."""
     settings = state.settings
-    if not (settings.encryption_keys and settings.shopify_client_id and settings.shopify_client_secret):
+    if not settings.encryption_keys:
         raise Unavailable(
-            "POS connect is not configured on this server: it needs LOCALSHELF_ENCRYPTION_KEYS and the "
-            "Shopify app's LOCALSHELF_SHOPIFY_CLIENT_ID / LOCALSHELF_SHOPIFY_CLIENT_SECRET.",
+            "POS connect is not configured on this server: it needs LOCALSHELF_ENCRYPTION_KEYS (to keep POS tokens "
+            "encrypted) and the provider's app credentials.",
             ErrorCode.UNAVAILABLE,
         )
+    pos_gateway.require_app(settings, provider)
+    return frozenset(name for name in CONNECTORS if pos_gateway.app_for(settings, name) is not None)
 
 
 def register(server: MCPServer[AppState]) -> None:
     @server.tool(annotations=hints.creates("Start POS connect"))
     async def start_pos_connect(
         organization_id: OrganizationId,
-        provider: Annotated[Provider, Field(description="The POS system; 'shopify' today.")],
-        shop_domain: Annotated[Text255, Field(description="The shop, e.g. 'alder-hardware.myshopify.com'.")],
+        provider: Annotated[Provider, Field(description="The POS system: shopify, square, clover or lightspeed.")],
         ctx: Context[AppState, Any],
+        account: Annotated[
+            Text255 | None,
+            Field(
+                description="Shopify: the shop, e.g. 'alder-hardware.myshopify.com' (required). Lightspeed: the "
+                "store's domain prefix (optional). Square and Clover: leave out; the merchant is known after consent."
+            ),
+        ] = None,
     ) -> ConnectStarted:
         """Connect a retailer's POS without a browser session of your own (OAuth device flow, RFC 8628).
 
@@ -46,14 +56,15 @@ def register(server: MCPServer[AppState]) -> None:
         any device. Then call poll_pos_connect(device_code) every `interval` seconds until it says connected.
         """
         state = app_state(ctx)
-        _require_connect_configured(state)
+        available = _connectable(state, provider)
         return await state.run(
             connect.start_pos_connect,
             organization_id,
             provider,
-            shop_domain,
+            account,
             state.clock(),
             state.settings.web_base_url,
+            available,
         )
 
     @server.tool(annotations=hints.creates("Poll POS connect"))

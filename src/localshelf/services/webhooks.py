@@ -19,8 +19,16 @@ from localshelf.domain.auth import Role
 from localshelf.domain.ids import new_public_id
 from localshelf.pos import shopify_webhooks
 from localshelf.pos.catalog import staged_item, staged_stock
-from localshelf.pos.contract import AppUninstalled, ItemsChanged, PosBadResponse, ProductDeleted, StockChanged
-from localshelf.pos.shopify_webhooks import parse_event
+from localshelf.pos.contract import (
+    AppUninstalled,
+    CatalogChanged,
+    ItemsChanged,
+    PosBadResponse,
+    PosEvent,
+    ProductDeleted,
+    StockChanged,
+)
+from localshelf.services import sync_jobs
 from localshelf.services.access import tenant_object
 from localshelf.services.connect import owned_integration
 from localshelf.services.materialize import materialize
@@ -256,36 +264,60 @@ def apply_event(uow: UnitOfWork, event_id: int, now: datetime) -> str:
 def _apply(uow: UnitOfWork, integration: Integration, event: WebhookEvent, now: datetime) -> tuple[str, str]:
     if integration.status != "connected":
         return "ignored", f"integration is {integration.status}"
-    if event.topic == "app/uninstalled":
-        integration.status, integration.disconnected_at = "disconnected", now
-        integration.access_token_encrypted = None
-        return "applied", "the app was uninstalled: integration disconnected, offers kept"
+    if event.topic == "app/uninstalled":  # needs no currency: applies even before the first sync
+        return _uninstalled(integration, now)
     if integration.currency is None:
         return "pending", "waiting for the first sync to learn the shop's currency"
     try:
-        parsed = parse_event(event.topic, event.payload.encode(), integration.currency)
+        parsed = parse_events(integration.provider, event.topic, event.payload.encode(), integration.currency)
     except PosBadResponse as exc:
         return "failed", exc.message
     touched: list[int] = []
-    if isinstance(parsed, StockChanged):
-        written = staging.upsert_stock(uow, integration.id, [staged_stock(parsed.stock, event.triggered_at)], None)
-        if not written:
-            return "ignored", "older than the stored quantity"
-        touched = staging.item_ids_where(uow.session, integration.id, inventory_item_id=parsed.stock.inventory_item_id)
-    elif isinstance(parsed, ItemsChanged):
-        rows = [staged_item(item, event.triggered_at) for item in parsed.items]
-        staging.upsert_items(uow, integration.id, rows, None)
-        staging.mark_dropped_variants_deleted(
-            uow,
-            integration.id,
-            parsed.product_external_id,
-            [row["external_id"] for row in rows],
-            parsed.updated_at or event.triggered_at,
-        )
-        touched = staging.item_ids_where(uow.session, integration.id, product_external_id=parsed.product_external_id)
-    elif isinstance(parsed, ProductDeleted):
-        touched = staging.mark_product_deleted(uow, integration.id, parsed.product_external_id, event.triggered_at)
-    elif isinstance(parsed, AppUninstalled):  # handled above, before the currency is needed
-        return "applied", "already disconnected"
-    tally = materialize(uow, integration.organization_id, integration.id, touched, now)
+    outcomes: list[str] = []
+    for change in parsed:
+        if isinstance(change, AppUninstalled):
+            return _uninstalled(integration, now)
+        if isinstance(change, CatalogChanged):
+            queued = sync_jobs.enqueue(uow, integration, "incremental", "webhook", now)
+            outcomes.append("incremental sync queued" if queued else "a sync is already under way")
+        elif isinstance(change, StockChanged):
+            level = staged_stock(change.stock, event.triggered_at)
+            if staging.upsert_stock(uow, integration.id, [level], None):
+                touched += staging.item_ids_where(
+                    uow.session, integration.id, inventory_item_id=change.stock.inventory_item_id
+                )
+            else:
+                outcomes.append("older than the stored quantity")
+        elif isinstance(change, ItemsChanged):
+            rows = [staged_item(item, event.triggered_at) for item in change.items]
+            staging.upsert_items(uow, integration.id, rows, None)
+            staging.mark_dropped_variants_deleted(
+                uow,
+                integration.id,
+                change.product_external_id,
+                [row["external_id"] for row in rows],
+                change.updated_at or event.triggered_at,
+            )
+            touched += staging.item_ids_where(
+                uow.session, integration.id, product_external_id=change.product_external_id
+            )
+        elif isinstance(change, ProductDeleted):
+            touched += staging.mark_product_deleted(uow, integration.id, change.product_external_id, event.triggered_at)
+    if not touched:
+        state = "applied" if any(isinstance(change, CatalogChanged) for change in parsed) else "ignored"
+        return state, "; ".join(outcomes) or "nothing to change"
+    tally = materialize(uow, integration.organization_id, integration.id, sorted(set(touched)), now)
     return "applied", f"{tally.created} created, {tally.updated} updated, {tally.removed} removed"
+
+
+def _uninstalled(integration: Integration, now: datetime) -> tuple[str, str]:
+    integration.status, integration.disconnected_at = "disconnected", now
+    integration.access_token_encrypted = integration.refresh_token_encrypted = None
+    return "applied", "the app was uninstalled: integration disconnected, offers kept"
+
+
+def parse_events(provider: str, topic: str, body: bytes, currency: str) -> list[PosEvent]:
+    """The provider's parser, as a list of neutral events."""
+    if provider == "shopify":
+        return [shopify_webhooks.parse_event(topic, body, currency)]
+    raise PosBadResponse(f"{provider} webhooks are not supported yet")

@@ -50,10 +50,16 @@ class Settings(BaseSettings):
     square_client_secret: str | None = None
     square_scopes: str = "ITEMS_READ INVENTORY_READ MERCHANT_PROFILE_READ"
     square_base_url: str = Field(default="https://connect.squareup.com", description="Square's API and OAuth host.")
+    square_webhook_signature_key: str | None = Field(
+        default=None, description="The signature key of the app's Square webhook subscription (to /webhooks/square)."
+    )
     clover_client_id: str | None = None
     clover_client_secret: str | None = None
     clover_base_url: str = Field(default="https://api.clover.com", description="Clover's REST and token host.")
     clover_authorize_url: str = Field(default="https://www.clover.com", description="Clover's consent host.")
+    clover_webhook_auth_code: str | None = Field(
+        default=None, description="The X-Clover-Auth code Clover sends with the app's webhooks (to /webhooks/clover)."
+    )
     lightspeed_client_id: str | None = None
     lightspeed_client_secret: str | None = None
     lightspeed_scopes: str = "products:read inventory:read outlets:read webhooks"

@@ -1,4 +1,8 @@
-"""Webhook receivers. A delivery is checked (size, provider signature over the raw body, secret URL, shop),
+"""Webhook receivers. Shopify: one secret URL per integration. Square and Clover deliver every merchant's events to
+one URL of the app (`/webhooks/square`, signed over URL + body with the subscription's key; `/webhooks/clover`, with
+the app's static X-Clover-Auth code) and name the merchant in the body.
+
+A delivery is checked (size, provider signature over the raw body, secret URL, shop),
 stored once per provider event id, acknowledged, and applied afterwards by the worker: Shopify waits at
 most 5 seconds for the answer, and an acknowledged event must survive a crash.
 
@@ -9,6 +13,7 @@ unknown URL or wrong shop (nothing stored); 413 body over the limit.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from localshelf.config import Settings
-from localshelf.pos.signatures import shopify_webhook_valid
+from localshelf.pos.signatures import clover_auth_valid, shopify_webhook_valid, square_webhook_valid
 from localshelf.server.worker import Nudge
 from localshelf.services import webhooks
 from localshelf.store.db import Database
@@ -55,6 +60,14 @@ def _time(value: str | None, fallback: datetime) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _answer(status: int, outcome: str) -> JSONResponse:
     return JSONResponse({"outcome": outcome}, status_code=status)
 
@@ -80,3 +93,49 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
         stored = await database.run(webhooks.store_event, receiver, event_id, topic, body, triggered_at, now)
         nudge.set()
         return _answer(200, "accepted" if stored else "duplicate")
+
+    async def app_wide(provider: str, body: bytes, merchants: dict[str, tuple[str, str]], now: datetime) -> Response:
+        """Store one event per connected integration of each merchant named; `merchants` maps merchant id to
+        (event id, topic)."""
+        stored = 0
+        for merchant_id, (event_id, topic) in merchants.items():
+            for receiver in await database.read(webhooks.receivers_for_merchant, provider, merchant_id):
+                if receiver.connected:
+                    stored += await database.run(webhooks.store_event, receiver, event_id, topic, body, now, now)
+        nudge.set()
+        return _answer(200, "accepted" if stored else "ignored")
+
+    @server.custom_route("/webhooks/square", methods=["POST"])  # type: ignore[untyped-decorator]
+    async def square_webhook(request: Request) -> Response:
+        now = datetime.now(UTC)
+        try:
+            body = await _raw_body(request)
+        except _TooLarge:
+            return _answer(413, "body too large")
+        url = f"{settings.web_base_url}/webhooks/square"
+        header = request.headers.get("x-square-hmacsha256-signature")
+        if not square_webhook_valid(settings.square_webhook_signature_key or "", url, body, header):
+            return _answer(401, "invalid signature")
+        notice = _json_object(body)
+        merchant, event_id, topic = notice.get("merchant_id"), notice.get("event_id"), notice.get("type")
+        if not (isinstance(merchant, str) and isinstance(event_id, str) and isinstance(topic, str)):
+            return _answer(200, "ignored")
+        return await app_wide("square", body, {merchant: (event_id, topic)}, now)
+
+    @server.custom_route("/webhooks/clover", methods=["POST"])  # type: ignore[untyped-decorator]
+    async def clover_webhook(request: Request) -> Response:
+        now = datetime.now(UTC)
+        try:
+            body = await _raw_body(request)
+        except _TooLarge:
+            return _answer(413, "body too large")
+        notice = _json_object(body)
+        if "verificationCode" in notice:  # Clover's one-time check of the URL when it is configured
+            return _answer(200, "verified")
+        if not clover_auth_valid(settings.clover_webhook_auth_code or "", request.headers.get("x-clover-auth")):
+            return _answer(401, "invalid auth code")
+        named = notice.get("merchants")
+        if not isinstance(named, dict):
+            return _answer(200, "ignored")
+        digest = hashlib.sha256(body).hexdigest()  # Clover sends no event id: the body is the identity
+        return await app_wide("clover", body, {str(m): (digest, "clover") for m in named}, now)

@@ -47,7 +47,9 @@ def _without_webhooks(uow: UnitOfWork) -> list[int]:
     return list(
         uow.session.scalars(
             select(Integration.id).where(
-                Integration.status == "connected", Integration.provider == "shopify", Integration.id.not_in(has)
+                Integration.status == "connected",
+                Integration.provider.in_(("shopify", "square", "clover")),
+                Integration.id.not_in(has),
             )
         )
     )

@@ -57,6 +57,9 @@ async def provision_webhooks(pos: PosContext, integration_id: int) -> bool:
     (Shopify today; the other providers' subscriptions come with their webhook receivers.)"""
     try:
         account = await pos_gateway.live_account(pos.database, pos.settings, integration_id, pos.http, pos.clock())
+        if account is not None and account.provider in webhooks.APP_WIDE_TOPICS:
+            await pos.database.run(webhooks.record_app_wide_endpoint, integration_id, pos.clock())
+            return True
         if account is None or account.provider != "shopify":
             return False
         secret = webhooks.new_secret()

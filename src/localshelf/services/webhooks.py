@@ -192,6 +192,40 @@ def receiver_for(uow: UnitOfWork, provider: str, secret: str, now: datetime) -> 
     )
 
 
+def receivers_for_merchant(uow: UnitOfWork, provider: str, merchant_id: str) -> list[Receiver]:
+    """App-wide deliveries (Square, Clover) name the merchant: every integration of it, one per organization."""
+    rows = uow.session.execute(
+        select(Integration, WebhookEndpoint.id)
+        .join(WebhookEndpoint, WebhookEndpoint.integration_id == Integration.id)
+        .where(Integration.provider == provider, Integration.external_account == merchant_id)
+    )
+    return [
+        Receiver(
+            integration_id=integration.id,
+            endpoint_id=endpoint_id,
+            shop=integration.external_account,
+            connected=integration.status == "connected",
+            currency=integration.currency,
+        )
+        for integration, endpoint_id in rows
+    ]
+
+
+APP_WIDE_TOPICS = {
+    "square": ("inventory.count.updated", "catalog.version.updated"),
+    "clover": ("items", "inventory"),
+}
+
+
+def record_app_wide_endpoint(uow: UnitOfWork, integration_id: int, now: datetime) -> None:
+    """Square and Clover deliver every merchant's events to one URL of the app (configured at the provider, not
+    per merchant): the endpoint row stands for that URL and counts this integration's deliveries."""
+    integration = uow.session.get(Integration, integration_id)
+    assert integration is not None
+    topics = list(APP_WIDE_TOPICS[integration.provider])
+    save_endpoint(uow, integration_id, topics, [], new_secret(), now)
+
+
 def store_event(
     uow: UnitOfWork,
     receiver: Receiver,

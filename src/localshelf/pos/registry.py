@@ -6,6 +6,7 @@ one entry in `CONNECTORS`. Everything above `pos/` (connect pages, sync, tools) 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Protocol
 
 import httpx
 
-from localshelf.pos import shopify_oauth
+from localshelf.pos import clover, shopify_oauth
 from localshelf.pos.contract import CatalogReader, OAuthGrant, PosAuthError
 from localshelf.pos.shopify import ShopifyCatalog
 from localshelf.pos.signatures import shopify_callback_valid, valid_shop_domain
@@ -100,6 +101,40 @@ class ShopifyConnector:
         return ShopifyCatalog(http, app.api_url(account), access_token, api_version=app.api_version or "2025-07")
 
 
+class CloverConnector:
+    """A Clover merchant is one store; the merchant id comes back on the consent callback."""
+
+    name = "clover"
+    account_up_front = False
+
+    def valid_account(self, account: str) -> bool:
+        return valid_merchant_id(account)
+
+    def authorize_url(self, app: ProviderApp, account: str | None, state: str, redirect_uri: str) -> str:
+        return clover.authorize_url(app.auth_url(""), app.client_id, state, redirect_uri)
+
+    def callback_authentic(self, app: ProviderApp, params: list[tuple[str, str]], now: float) -> bool:
+        return True  # Clover does not sign its callback: the single-use `state` is the check
+
+    def callback_account(self, params: Mapping[str, str]) -> str | None:
+        merchant = params.get("merchant_id", "")
+        return merchant if valid_merchant_id(merchant) else None
+
+    async def exchange(
+        self, http: httpx.AsyncClient, app: ProviderApp, account: str, code: str, redirect_uri: str
+    ) -> OAuthGrant:
+        return await clover.exchange_code(
+            http, app.api_url(""), app.client_id, app.client_secret, code, merchant_id=account or None
+        )
+
+    async def refresh(self, http: httpx.AsyncClient, app: ProviderApp, account: str, refresh_token: str) -> OAuthGrant:
+        grant = await clover.refresh_grant(http, app.api_url(""), app.client_id, refresh_token)
+        return grant if grant.account else dataclasses.replace(grant, account=account)
+
+    def catalog(self, http: httpx.AsyncClient, app: ProviderApp, account: str, access_token: str) -> CatalogReader:
+        return clover.CloverCatalog(http, app.api_url(""), access_token, account)
+
+
 def valid_domain_prefix(value: str) -> bool:
     return bool(_DOMAIN_PREFIX.fullmatch(value))
 
@@ -108,7 +143,7 @@ def valid_merchant_id(value: str) -> bool:
     return bool(_MERCHANT_ID.fullmatch(value))
 
 
-CONNECTORS: dict[str, Connector] = {"shopify": ShopifyConnector()}
+CONNECTORS: dict[str, Connector] = {"shopify": ShopifyConnector(), "clover": CloverConnector()}
 
 
 def connector(provider: str) -> Connector:

@@ -242,7 +242,8 @@ def webhook_valid(auth_code: str, header: str | None) -> bool:
 
 def parse_webhook(raw_body: bytes) -> list[PosEvent]:
     """Item notifications → events: ``I:<id>`` DELETE → ProductDeleted, CREATE/UPDATE → CatalogChanged (the
-    body carries no item data). Other object types are ignored; the verification POST answers []."""
+    body carries no item data); ``IS:<id>`` (stock) → CatalogChanged. Other object types are ignored; the
+    verification POST answers []."""
     try:
         payload = json.loads(raw_body)
     except (ValueError, RecursionError):
@@ -265,9 +266,11 @@ def parse_webhook(raw_body: bytes) -> list[PosEvent]:
             if not isinstance(object_id, str) or not isinstance(kind, str):
                 raise PosBadResponse("Clover webhook notification lacks objectId or type")
             key, _, item_id = object_id.partition(":")
-            if key != "I" or not item_id:
+            if key not in ("I", "IS") or not item_id:
                 continue
-            if kind == "DELETE":
+            if key == "IS":  # a stock change: the notice names the item, not the quantity
+                events.append(CatalogChanged(f"Clover stock of item {item_id} changed (merchant {merchant_id})"))
+            elif kind == "DELETE":
                 events.append(ProductDeleted(item_id))
             else:
                 events.append(CatalogChanged(f"Clover item {item_id} {kind.lower()} (merchant {merchant_id})"))

@@ -127,9 +127,10 @@ async def rotate_webhook_secret(pos: PosContext, units: Units, endpoint_id: str)
 async def trigger_sync(
     pos: PosContext, units: Units, integration_id: str, kind: str, wait: bool, progress: Progress
 ) -> SyncStarted:
-    """Queue a sync; with `wait`, run it here (reporting progress) and answer its final state."""
+    """Queue a sync; with `wait`, run it here (reporting progress) and answer its final state. A job already
+    queued (the initial or daily one) is run here instead of a second one."""
     job, created = await units.run(sync_jobs.request_sync, integration_id, kind, pos.clock())
-    if not (created and wait):
+    if not wait or job.state != "queued":  # a running job belongs to its runner; report where it stands
         return SyncStarted(job=job, started=created)
     job_pk = await pos.database.read(_job_pk, job.id)
     ticket = await pos.database.run(sync_jobs.claim, job_pk, pos.clock())

@@ -1,0 +1,310 @@
+"""The connector contract every POS provider must pass against its own wire-compatible fake, end to end:
+connect (the person approves on the verification page, the provider's consent answers our callback), list
+locations, full sync (offers equal the fake's ground truth exactly), a webhook-driven update, a deletion,
+token refresh, throttling, and a rejected unauthenticated webhook. Adding a provider = one `ProviderCase`.
+
+Everything is real HTTP: our Starlette app (HTTP-transport server) and each fake are ASGI apps behind httpx's
+ASGITransport; MCP calls go through an in-process MCP client session.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+import pytest
+from mcp import Client
+from sqlalchemy import func, select
+
+from localshelf.config import Settings
+from localshelf.domain.gtin import is_valid_gtin, normalize_gtin
+from localshelf.fakes.clover import FakeClover
+from localshelf.fakes.clover.state import App as CloverApp
+from localshelf.fakes.clover.state import CloverState
+from localshelf.fakes.clover.webhooks import item_event
+from localshelf.pos.crypto import TokenCipher
+from localshelf.server.app import build_server
+from localshelf.server.state import utcnow
+from localshelf.server.worker import Worker
+from localshelf.services import connect, locations
+from localshelf.services.locations import LocationFields
+from localshelf.services.pos_flows import PosContext
+from localshelf.store.db import Database
+from localshelf.store.models import Integration, WebhookEvent
+from tests.builders import operator_organization
+from tests.conftest import call
+from tests.integration.shopify_harness import stored_offers
+
+pytestmark = pytest.mark.anyio
+
+WEB = "http://127.0.0.1:8765"
+KEY = TokenCipher.generate_key()
+Offer = tuple[str, str, str, int, int, str]  # sku, store id, gtin, price minor, quantity, status
+
+
+class ProviderCase(Protocol):
+    """What the contract needs from one provider's fake."""
+
+    provider: str
+    host: str  # the fake's base URL
+
+    def app(self) -> Any: ...
+
+    def settings(self) -> dict[str, Any]: ...
+
+    def locations(self) -> list[str]: ...  # POS location ids, as the connector reports them
+
+    def expected(self, stores: dict[str, str]) -> set[Offer]: ...
+
+    def sell_out_one(self) -> None: ...  # set one in-stock item's quantity to 0 at its location
+
+    def delete_one(self) -> None: ...
+
+    async def notify(self, client: httpx.AsyncClient, url: str) -> httpx.Response: ...  # about the last change
+
+    async def notify_unauthenticated(self, client: httpx.AsyncClient, url: str) -> httpx.Response: ...
+
+    def webhook_path(self) -> str: ...
+
+    def throttle_next(self, count: int) -> None: ...
+
+
+def _status(active: bool, quantity: int) -> str:
+    if not active:
+        return "discontinued"
+    return "out_of_stock" if quantity <= 0 else "low_stock" if quantity <= 3 else "in_stock"
+
+
+class CloverCase:
+    provider = "clover"
+    host = "https://clover.fake"
+
+    def __init__(self) -> None:
+        app = CloverApp("APPID0000001", "clover-client", "clover-secret", "clover-auth-code")
+        self.state = CloverState(app, clock=time.time, access_token_lifetime=60.0)  # always about to expire
+        self.merchant = self.state.add_merchant("Alder Street Hardware")
+        self.state.seed(self.merchant, items=60, seed=3)
+        self.fake = FakeClover(self.state)
+        self.changed: list[str] = []
+        self.refreshes = 0
+
+    def app(self) -> Any:
+        return self.fake
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "clover_client_id": "clover-client",
+            "clover_client_secret": "clover-secret",
+            "clover_base_url": self.host,
+            "clover_authorize_url": self.host,
+            "clover_webhook_auth_code": "clover-auth-code",
+        }
+
+    def locations(self) -> list[str]:
+        return [self.merchant.id]
+
+    def expected(self, stores: dict[str, str]) -> set[Offer]:
+        store = stores[self.merchant.id]
+        found = set()
+        for item in self.merchant.items.values():
+            if item.deleted or item.quantity is None or not item.code or not is_valid_gtin(item.code):
+                continue
+            quantity = max(0, math.floor(item.quantity))
+            active = not item.hidden and item.available
+            found.add(
+                (item.sku or item.id, store, normalize_gtin(item.code), item.price, quantity, _status(active, quantity))
+            )
+        return found
+
+    def _live_items(self) -> list[Any]:
+        return [i for i in self.merchant.items.values() if not i.deleted and i.code and (i.quantity or 0) > 3]
+
+    def sell_out_one(self) -> None:
+        item = self._live_items()[0]
+        self.state.set_stock(self.merchant, item.id, 0)
+        self.changed = [item.id, "IS"]
+
+    def delete_one(self) -> None:
+        item = self._live_items()[-1]
+        self.state.delete_item(self.merchant, item.id)
+        self.changed = [item.id, "DELETE"]
+
+    async def notify(self, client: httpx.AsyncClient, url: str) -> httpx.Response:
+        item_id, kind = self.changed
+        event = (
+            item_event(item_id, "UPDATE", self.state.now_ms(), key="IS")
+            if kind == "IS"
+            else item_event(item_id, "DELETE", self.state.now_ms())
+        )
+        return await self.fake.webhooks.send(client, url, {self.merchant.id: [event]})
+
+    async def notify_unauthenticated(self, client: httpx.AsyncClient, url: str) -> httpx.Response:
+        body = b'{"appId":"APPID0000001","merchants":{"' + self.merchant.id.encode() + b'":[]}}'
+        return await client.post(url, content=body, headers={"X-Clover-Auth": "not-the-code"})
+
+    def webhook_path(self) -> str:
+        return "/webhooks/clover"
+
+    def throttle_next(self, count: int) -> None:
+        from localshelf.fakes.clover.app import Fault
+
+        self.fake.faults += [Fault("rate_limit", count=count, retry_after=0, path_contains="/v3/")]
+
+
+CASES: dict[str, Callable[[], ProviderCase]] = {"clover": CloverCase}
+
+
+@pytest.fixture(params=sorted(CASES))
+def case(request: pytest.FixtureRequest) -> ProviderCase:
+    return CASES[request.param]()
+
+
+@dataclass
+class Live:
+    case: ProviderCase
+    database: Database
+    web: httpx.AsyncClient  # our HTTP app (pages, callbacks, webhooks)
+    organization_id: str
+
+    def pos_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.case.app()), base_url=self.case.host)
+
+    def settings(self, **extra: Any) -> Settings:
+        values = {"database_url": "sqlite://", "sync_worker": False, "encryption_keys": KEY}
+        return Settings(**{**values, "public_url": f"{WEB}/mcp", **self.case.settings(), **extra})
+
+    @asynccontextmanager
+    async def agent(self) -> AsyncIterator[Client]:
+        async with Client(build_server(self.settings(), database=self.database, pos_http=self.pos_http)) as client:
+            yield client
+
+    def worker(self) -> Worker:
+        return Worker(PosContext(self.database, self.settings(), utcnow, self.pos_http))
+
+
+@pytest.fixture
+async def live(case: ProviderCase, database: Database) -> AsyncIterator[Live]:
+    organization_id = operator_organization(database, "Alder Street Hardware")
+    holder: dict[str, Live] = {}
+    server = build_server(
+        Settings(
+            database_url="sqlite://",
+            sync_worker=False,
+            transport="http",
+            encryption_keys=KEY,
+            public_url=f"{WEB}/mcp",
+            **case.settings(),
+        ),
+        database=database,
+        pos_http=lambda: holder["live"].pos_http(),
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=server.streamable_http_app()), base_url=WEB) as web:
+        holder["live"] = Live(case, database, web, organization_id)
+        yield holder["live"]
+
+
+def csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+async def connect_through_the_pages(live: Live) -> str:
+    """start → the person enters the code and approves → the provider's consent → our callback → connected."""
+    now = datetime.now(UTC)
+    started = live.database.transaction(
+        connect.start_pos_connect,
+        live.organization_id,
+        live.case.provider,
+        None,
+        now,
+        WEB,
+        frozenset({live.case.provider}),
+    )
+    entry = await live.web.get("/connect")
+    confirm = await live.web.post("/connect", data={"user_code": started.user_code, "csrf": csrf(entry)})
+    assert confirm.status_code == 200, confirm.text
+    to_provider = await live.web.post(
+        "/connect/decision", data={"user_code": started.user_code, "decision": "approve", "csrf": csrf(confirm)}
+    )
+    assert to_provider.status_code == 303 and to_provider.headers["location"].startswith(live.case.host)
+    async with live.pos_http() as provider:
+        consent = await provider.get(to_provider.headers["location"])
+    assert consent.status_code in (302, 303), consent.text
+    callback = consent.headers["location"]
+    assert callback.startswith(f"{WEB}/integrations/{live.case.provider}/callback")
+    landed = await live.web.get(callback.removeprefix(WEB))
+    assert landed.status_code == 200 and "is connected" in landed.text, landed.text
+    polled = live.database.transaction(connect.poll_pos_connect, started.device_code, datetime.now(UTC))
+    assert polled.status == "connected" and polled.integration is not None
+    return polled.integration.id
+
+
+def publish_stores(live: Live) -> dict[str, str]:
+    stores = {}
+    for index, pos_location in enumerate(live.case.locations()):
+        fields = LocationFields(
+            name=f"Store {index + 1}",
+            address_line1=f"{index + 1} SE Main St",
+            city="Portland",
+            country="US",
+            latitude=45.5 + index / 100,
+            longitude=-122.6,
+        )
+        stores[pos_location] = live.database.transaction(locations.publish_location, live.organization_id, fields).id
+    return stores
+
+
+def stored_tokens(database: Database, integration_id: str) -> tuple[str, str]:
+    """The integration's (access, refresh) tokens, decrypted."""
+    cipher = TokenCipher.from_setting(KEY)
+    with database.session() as session:
+        row = session.scalar(select(Integration).where(Integration.public_id == integration_id))
+        assert row is not None and row.access_token_encrypted and row.refresh_token_encrypted
+        return cipher.decrypt(row.access_token_encrypted), cipher.decrypt(row.refresh_token_encrypted)
+
+
+def events(database: Database) -> int:
+    with database.session() as session:
+        return int(session.scalar(select(func.count()).select_from(WebhookEvent)) or 0)
+
+
+async def test_a_provider_connects_syncs_exactly_and_follows_its_webhooks(live: Live) -> None:
+    integration = await connect_through_the_pages(live)
+    stores = publish_stores(live)
+    issued = stored_tokens(live.database, integration)
+    async with live.agent() as agent:
+        listed = await call(agent, "list_pos_locations", integration_id=integration)
+        assert {p["pos_location_id"] for p in listed["locations"]} == set(stores)
+        mapping = [{"pos_location_id": pos, "location_id": store} for pos, store in stores.items()]
+        await call(agent, "map_pos_locations", integration_id=integration, mapping=mapping)
+        live.case.throttle_next(2)
+        job = (await call(agent, "trigger_sync", integration_id=integration))["job"]
+        assert job["state"] == "succeeded", job
+        assert stored_offers(live.database) == live.case.expected(stores)
+        refreshed = stored_tokens(live.database, integration)
+        assert refreshed[0] != issued[0] and refreshed[1] != issued[1]  # refreshed before they expired
+
+        for change in (live.case.sell_out_one, live.case.delete_one):
+            change()
+            answer = await live.case.notify(live.web, f"{WEB}{live.case.webhook_path()}")
+            assert answer.status_code == 200, answer.text
+            worker = live.worker()
+            await worker.apply_pending_events()
+            while await worker.run_next_job():
+                pass
+            assert stored_offers(live.database) == live.case.expected(stores)
+
+    before = events(live.database)
+    refused = await live.case.notify_unauthenticated(live.web, f"{WEB}{live.case.webhook_path()}")
+    assert refused.status_code == 401 and events(live.database) == before
+    with live.database.session() as session:
+        stored = session.scalar(select(Integration).where(Integration.public_id == integration))
+        assert stored is not None and stored.status == "connected" and stored.token_expires_at is not None

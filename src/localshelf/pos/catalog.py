@@ -38,6 +38,7 @@ def staged_item(item: PosItem, read_at: datetime) -> dict[str, Any]:
         "price_minor": item.price_minor,
         "currency": item.currency,
         "active": item.active,
+        "deleted": item.deleted,
         "pos_updated_at": item.updated_at or read_at,
     }
 

@@ -49,6 +49,7 @@ class PosItem:
     active: bool  # the product is live (Shopify: status ACTIVE; DRAFT and ARCHIVED are inactive)
     inventory_item_id: str | None
     updated_at: datetime | None
+    deleted: bool = False  # reported deleted by an incremental read (its offers leave search)
 
 
 @dataclass(frozen=True, slots=True)

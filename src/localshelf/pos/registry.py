@@ -14,7 +14,7 @@ from typing import Protocol
 
 import httpx
 
-from localshelf.pos import clover, shopify_oauth
+from localshelf.pos import clover, shopify_oauth, square
 from localshelf.pos.contract import CatalogReader, OAuthGrant, PosAuthError
 from localshelf.pos.shopify import ShopifyCatalog
 from localshelf.pos.signatures import shopify_callback_valid, valid_shop_domain
@@ -135,6 +135,37 @@ class CloverConnector:
         return clover.CloverCatalog(http, app.api_url(""), access_token, account)
 
 
+class SquareConnector:
+    """The seller is known from the token answer (`merchant_id`); Square does not sign its callback."""
+
+    name = "square"
+    account_up_front = False
+
+    def valid_account(self, account: str) -> bool:
+        return valid_merchant_id(account)
+
+    def authorize_url(self, app: ProviderApp, account: str | None, state: str, redirect_uri: str) -> str:
+        return square.authorize_url(app.auth_url(""), app.client_id, app.scopes.split(), state, redirect_uri)
+
+    def callback_authentic(self, app: ProviderApp, params: list[tuple[str, str]], now: float) -> bool:
+        return True  # the single-use `state` is the check
+
+    def callback_account(self, params: Mapping[str, str]) -> str | None:
+        return None
+
+    async def exchange(
+        self, http: httpx.AsyncClient, app: ProviderApp, account: str, code: str, redirect_uri: str
+    ) -> OAuthGrant:
+        return await square.exchange_code(http, app.api_url(""), app.client_id, app.client_secret, code, redirect_uri)
+
+    async def refresh(self, http: httpx.AsyncClient, app: ProviderApp, account: str, refresh_token: str) -> OAuthGrant:
+        grant = await square.refresh_grant(http, app.api_url(""), app.client_id, app.client_secret, refresh_token)
+        return grant if grant.account else dataclasses.replace(grant, account=account)
+
+    def catalog(self, http: httpx.AsyncClient, app: ProviderApp, account: str, access_token: str) -> CatalogReader:
+        return square.SquareCatalog(http, app.api_url(""), access_token)
+
+
 def valid_domain_prefix(value: str) -> bool:
     return bool(_DOMAIN_PREFIX.fullmatch(value))
 
@@ -143,7 +174,11 @@ def valid_merchant_id(value: str) -> bool:
     return bool(_MERCHANT_ID.fullmatch(value))
 
 
-CONNECTORS: dict[str, Connector] = {"shopify": ShopifyConnector(), "clover": CloverConnector()}
+CONNECTORS: dict[str, Connector] = {
+    "shopify": ShopifyConnector(),
+    "square": SquareConnector(),
+    "clover": CloverConnector(),
+}
 
 
 def connector(provider: str) -> Connector:

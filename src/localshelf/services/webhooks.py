@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 
 from localshelf.domain.auth import Role
 from localshelf.domain.ids import new_public_id
-from localshelf.pos import clover, shopify_webhooks
+from localshelf.pos import clover, shopify_webhooks, square
 from localshelf.pos.catalog import staged_item, staged_stock
 from localshelf.pos.contract import (
     AppUninstalled,
@@ -356,4 +356,6 @@ def parse_events(provider: str, topic: str, body: bytes, currency: str) -> list[
         return [shopify_webhooks.parse_event(topic, body, currency)]
     if provider == "clover":
         return clover.parse_webhook(body)
+    if provider == "square":
+        return square.parse_webhook(body, currency)
     raise PosBadResponse(f"{provider} webhooks are not supported yet")

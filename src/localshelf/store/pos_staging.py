@@ -38,13 +38,13 @@ def upsert_items(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[st
     """Stage POS items; fields change only when the row is at least as new as the stored one."""
     if not rows:
         return
-    values = [{**row, "integration_id": integration_id, "deleted": False, "last_seen_job_id": job_id} for row in rows]
+    values = [{"deleted": False, **row, "integration_id": integration_id, "last_seen_job_id": job_id} for row in rows]
     insert = uow.dialect.insert(PosItem).values(values)
     changes = {name: insert.excluded[name] for name in ITEM_FIELDS}
     uow.session.execute(
         insert.on_conflict_do_update(
             index_elements=[PosItem.integration_id, PosItem.external_id],
-            set_={**changes, "deleted": False},
+            set_={**changes, "deleted": insert.excluded.deleted},
             where=insert.excluded.pos_updated_at >= PosItem.pos_updated_at,
         )
     )

@@ -42,7 +42,7 @@ from localshelf.services.pos_flows import PosContext
 from localshelf.store.db import Database
 from localshelf.store.models import Integration, WebhookEvent
 from tests.builders import operator_organization
-from tests.conftest import call
+from tests.conftest import call, call_error
 from tests.integration.shopify_harness import stored_offers
 
 pytestmark = pytest.mark.anyio
@@ -77,6 +77,8 @@ class ProviderCase(Protocol):
     def webhook_path(self) -> str: ...
 
     def throttle_next(self, count: int) -> None: ...
+
+    def revoke(self) -> None: ...  # the merchant removes the app: every token, refresh included, stops working
 
 
 def _status(active: bool, quantity: int) -> str:
@@ -160,6 +162,10 @@ class CloverCase:
 
         self.fake.faults += [Fault("rate_limit", count=count, retry_after=0, path_contains="/v3/")]
 
+    def revoke(self) -> None:
+        self.state.access_tokens.clear()
+        self.state.refresh_tokens.clear()
+
 
 class SquareCase:
     provider = "square"
@@ -235,6 +241,9 @@ class SquareCase:
 
     def throttle_next(self, count: int) -> None:
         self.fake.inject(SquareFault("rate_limit", count=count, retry_after=0, path_contains="/v2/"))
+
+    def revoke(self) -> None:
+        self.state.grants.clear()
 
 
 CASES: dict[str, Callable[[], ProviderCase]] = {"clover": CloverCase, "square": SquareCase}
@@ -387,3 +396,17 @@ async def test_a_provider_connects_syncs_exactly_and_follows_its_webhooks(live: 
     with live.database.session() as session:
         stored = session.scalar(select(Integration).where(Integration.public_id == integration))
         assert stored is not None and stored.status == "connected" and stored.token_expires_at is not None
+
+
+async def test_a_refused_token_refresh_asks_for_reauthorization_in_every_tool(live: Live) -> None:
+    integration = await connect_through_the_pages(live)
+    live.case.revoke()
+    async with live.agent() as agent:
+        job = (await call(agent, "trigger_sync", integration_id=integration))["job"]
+        assert job["state"] == "failed" and "start_pos_connect" in job["error_message"]
+        shown = await call(agent, "get_integration", integration_id=integration)
+        assert shown["status"] == "reauthorization_required" and shown["error_message"]
+        code, message = await call_error(agent, "trigger_sync", integration_id=integration)
+        assert code == "not_connected" and "reconnect" in message
+        locations = await call(agent, "list_pos_locations", integration_id=integration)
+        assert locations["refreshed"] is False and locations["integration_status"] == "reauthorization_required"

@@ -36,6 +36,7 @@ class PosLocationView(BaseModel):
 
 class PosLocationList(BaseModel):
     integration_id: str
+    integration_status: str = Field(description="Not 'connected': the list is what was last seen; see get_integration.")
     refreshed: bool = Field(description="True when the list was just read from the POS.")
     locations: list[PosLocationView]
 
@@ -92,7 +93,12 @@ def list_pos_locations(uow: UnitOfWork, integration_id: str, refreshed: bool = F
                 suggested_location_id=None if mapped else suggestion,
             )
         )
-    return PosLocationList(integration_id=integration.public_id, refreshed=refreshed, locations=views)
+    return PosLocationList(
+        integration_id=integration.public_id,
+        integration_status=integration.status,
+        refreshed=refreshed,
+        locations=views,
+    )
 
 
 def map_pos_locations(

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import httpx
 
-from localshelf.pos import clover, shopify_oauth, square
+from localshelf.pos import clover, lightspeed, shopify_oauth, square
 from localshelf.pos.contract import CatalogReader, OAuthGrant, PosAuthError
 from localshelf.pos.shopify import ShopifyCatalog
 from localshelf.pos.signatures import shopify_callback_valid, valid_shop_domain
@@ -166,6 +166,41 @@ class SquareConnector:
         return square.SquareCatalog(http, app.api_url(""), access_token)
 
 
+class LightspeedConnector:
+    """X-Series: the retailer's domain prefix comes back on the callback and names its API and token host."""
+
+    name = "lightspeed"
+    account_up_front = False
+
+    def valid_account(self, account: str) -> bool:
+        return valid_domain_prefix(account)
+
+    def authorize_url(self, app: ProviderApp, account: str | None, state: str, redirect_uri: str) -> str:
+        return lightspeed.authorize_url(app.auth_url(""), app.client_id, state, redirect_uri)
+
+    def callback_authentic(self, app: ProviderApp, params: list[tuple[str, str]], now: float) -> bool:
+        return True  # the single-use `state` is the check
+
+    def callback_account(self, params: Mapping[str, str]) -> str | None:
+        prefix = params.get("domain_prefix", "")
+        return prefix if valid_domain_prefix(prefix) else None  # it chooses a host: validate before use
+
+    async def exchange(
+        self, http: httpx.AsyncClient, app: ProviderApp, account: str, code: str, redirect_uri: str
+    ) -> OAuthGrant:
+        token_url = f"{app.api_url(account)}/api/1.0/token"
+        grant = await lightspeed.exchange_code(http, token_url, app.client_id, app.client_secret, code, redirect_uri)
+        return grant if grant.account else dataclasses.replace(grant, account=account)
+
+    async def refresh(self, http: httpx.AsyncClient, app: ProviderApp, account: str, refresh_token: str) -> OAuthGrant:
+        token_url = f"{app.api_url(account)}/api/1.0/token"
+        grant = await lightspeed.refresh_grant(http, token_url, app.client_id, app.client_secret, refresh_token)
+        return grant if grant.account else dataclasses.replace(grant, account=account)
+
+    def catalog(self, http: httpx.AsyncClient, app: ProviderApp, account: str, access_token: str) -> CatalogReader:
+        return lightspeed.LightspeedCatalog(http, f"{app.api_url(account)}/api/2.0", access_token)
+
+
 def valid_domain_prefix(value: str) -> bool:
     return bool(_DOMAIN_PREFIX.fullmatch(value))
 
@@ -178,6 +213,7 @@ CONNECTORS: dict[str, Connector] = {
     "shopify": ShopifyConnector(),
     "square": SquareConnector(),
     "clover": CloverConnector(),
+    "lightspeed": LightspeedConnector(),
 }
 
 

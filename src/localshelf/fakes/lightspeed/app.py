@@ -1,0 +1,203 @@
+"""The fake X-Series ASGI app: OAuth, API 2.0 reads, bearer check and fault injection.
+
+Routes (POS-REFERENCE.md §4): ``GET /connect`` (redirects to ``redirect_uri`` with ``code``, ``domain_prefix``
+and ``state``), ``POST /api/1.0/token`` (form-encoded code exchange and refresh), ``GET /api/2.0/outlets``,
+``/products`` and ``/inventory`` (``after`` version cursor, ``page_size``; answers ``{"data": [...],
+"version": {"min", "max"}}``, no ``version`` when empty). Deleted products are listed only with
+``deleted=true``. The error body shape ``{"error": ..., "details": ...}`` is unconfirmed; clients key on status.
+
+Fault injection (``FakeLightspeed.inject``) applies to the next ``count`` requests whose path contains
+``path_contains``: ``rate_limit`` answers 429 (with ``Retry-After`` when set), ``server_error`` answers
+``status``, ``truncate`` cuts the real answer in half while Content-Length announces the full length.
+
+``budget`` mimics the documented request budget (``300 x registers + 50`` per 5-minute window): once the
+window's API 2.0 requests are spent, 429 with ``Retry-After`` (seconds to the window's end) and
+``X-RateLimit-Limit``/``X-RateLimit-Remaining`` (header names from a third-party profile, unconfirmed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
+
+from localshelf.fakes.lightspeed.state import LightspeedState
+from localshelf.fakes.lightspeed.wire import inventory_json, outlet_json, product_json
+
+FaultKind = Literal["rate_limit", "server_error", "truncate"]
+MAX_PAGE_SIZE = 10_000  # the real default and cap are unconfirmed
+DEFAULT_PAGE_SIZE = 1_000
+
+
+@dataclass
+class Fault:
+    kind: FaultKind
+    count: int = 1
+    status: int = 503
+    retry_after: int | None = None
+    path_contains: str = ""
+
+
+def _error(status: int, error: str, details: str = "") -> JSONResponse:
+    return JSONResponse({"error": error, "details": details}, status)
+
+
+class FakeLightspeed:
+    def __init__(
+        self, state: LightspeedState | None = None, *, budget: int | None = None, window_seconds: int = 300
+    ) -> None:
+        self.state = state or LightspeedState()
+        self.budget, self.window_seconds = budget, window_seconds
+        self._window: tuple[int, int] = (0, 0)  # window start, requests counted in it
+        self.faults: list[Fault] = []
+        self.request_log: list[tuple[str, str, str]] = []
+        self._app = Starlette(
+            routes=[
+                Route("/connect", self._connect),
+                Route("/api/1.0/token", self._token, methods=["POST"]),
+                Route("/api/2.0/outlets", self._outlets),
+                Route("/api/2.0/products", self._products),
+                Route("/api/2.0/inventory", self._inventory),
+            ]
+        )
+
+    def inject(self, fault: Fault) -> None:
+        self.faults.append(fault)
+
+    def _take_fault(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.count > 0 and fault.path_contains in path:
+                fault.count -= 1
+                if fault.count == 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        self.request_log.append((scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")))
+        fault = self._take_fault(scope["path"])
+        if fault is None and self._over_budget(scope["path"]):
+            await self._budget_spent()(scope, receive, send)
+        elif fault is None:
+            await self._app(scope, receive, send)
+        elif fault.kind == "rate_limit":
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            response = JSONResponse({"error": "Too Many Requests", "details": ""}, 429, headers)
+            await response(scope, receive, send)
+        elif fault.kind == "server_error":
+            await _error(fault.status, "Service Unavailable")(scope, receive, send)
+        else:
+            await self._truncated(scope, receive, send)
+
+    def _over_budget(self, path: str) -> bool:
+        if self.budget is None or not path.startswith("/api/2.0/"):
+            return False
+        now = int(self.state.clock())
+        start = now - now % self.window_seconds
+        used = self._window[1] + 1 if self._window[0] == start else 1
+        self._window = (start, used)
+        return used > self.budget
+
+    def _budget_spent(self) -> Response:
+        wait = self._window[0] + self.window_seconds - int(self.state.clock())
+        headers = {"Retry-After": str(wait), "X-RateLimit-Limit": str(self.budget), "X-RateLimit-Remaining": "0"}
+        return JSONResponse({"error": "Too Many Requests", "details": "request budget spent"}, 429, headers)
+
+    async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(bytes(message.get("body", b"")))
+
+        await self._app(scope, receive, capture)
+        full = b"".join(chunks)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(full)).encode()))
+        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
+        await send({"type": "http.response.body", "body": full[: len(full) // 2], "more_body": False})
+
+    # ------------------------------------------------------------ OAuth
+
+    async def _connect(self, request: Request) -> Response:
+        q = request.query_params
+        if q.get("client_id") != self.state.client_id or q.get("response_type") != "code":
+            return _error(400, "invalid_request")
+        redirect_uri = q.get("redirect_uri", "")
+        code = self.state.issue_code(redirect_uri)
+        query = urlencode({"code": code, "domain_prefix": self.state.domain_prefix, "state": q.get("state", "")})
+        return RedirectResponse(f"{redirect_uri}?{query}", 302)
+
+    async def _token(self, request: Request) -> Response:
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return _error(400, "invalid_request", "parameters must be form-encoded in the body")
+        form = await request.form()
+        if form.get("client_id") != self.state.client_id or form.get("client_secret") != self.state.client_secret:
+            return _error(401, "invalid_client")
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            grant = self.state.redeem_code(str(form.get("code", "")), str(form.get("redirect_uri", "")))
+        elif grant_type == "refresh_token":
+            grant = self.state.rotate(str(form.get("refresh_token", "")))
+        else:
+            return _error(400, "unsupported_grant_type")
+        if grant is None:
+            return _error(400, "invalid_grant")
+        return JSONResponse(
+            {
+                "access_token": grant.access_token,
+                "token_type": "Bearer",
+                "expires": int(grant.access_expires),
+                "expires_in": self.state.access_ttl,
+                "refresh_token": grant.refresh_token,
+                "domain_prefix": self.state.domain_prefix,
+                "scope": "",
+            }
+        )
+
+    # ------------------------------------------------------------ API 2.0
+
+    def _authorized(self, request: Request) -> bool:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and self.state.token_valid(token.strip())
+
+    def _paged(self, request: Request, records: Iterable[Any], to_json: Callable[[Any], dict[str, Any]]) -> Response:
+        if not self._authorized(request):
+            return _error(401, "Unauthorized", "invalid or expired access token")
+        try:
+            after = int(request.query_params.get("after", "0"))
+            size = min(int(request.query_params.get("page_size", DEFAULT_PAGE_SIZE)), MAX_PAGE_SIZE)
+        except ValueError:
+            return _error(400, "Bad Request", "after and page_size must be integers")
+        if size < 1:
+            return _error(400, "Bad Request", "page_size must be positive")
+        page = sorted((r for r in records if r.version > after), key=lambda r: r.version)[:size]
+        body: dict[str, Any] = {"data": [to_json(r) for r in page]}
+        if page:
+            body["version"] = {"min": page[0].version, "max": page[-1].version}
+        return Response(json.dumps(body), media_type="application/json")
+
+    async def _outlets(self, request: Request) -> Response:
+        return self._paged(request, self.state.outlets.values(), outlet_json)
+
+    async def _products(self, request: Request) -> Response:
+        deleted = request.query_params.get("deleted") == "true"
+        records = [p for p in self.state.products.values() if deleted or p.deleted_at is None]
+        return self._paged(request, records, product_json)
+
+    async def _inventory(self, request: Request) -> Response:
+        return self._paged(request, self.state.inventory.values(), inventory_json)

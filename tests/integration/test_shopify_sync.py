@@ -184,3 +184,22 @@ async def test_a_waiting_sync_reports_progress_to_the_client(shop: Connected) ->
     messages = [message or "" for _, _, message in updates]
     assert any("POS items" in m for m in messages) and any("POS locations" in m for m in messages)
     assert any("built offers" in m for m in messages)
+
+
+async def test_pos_locations_mapped_to_one_store_add_up_their_stock(shop: Connected) -> None:
+    """The Lightspeed seed's multi-outlet rule, for every provider: one store, several POS locations."""
+    store = next(iter(shop.stores.values()))
+    mapping = [{"pos_location_id": pos, "location_id": store} for pos in shop.stores]
+    async with shop.client() as client:
+        await call(client, "list_pos_locations", integration_id=shop.integration_id)
+        await call(client, "map_pos_locations", integration_id=shop.integration_id, mapping=mapping)
+        job = (await call(client, "trigger_sync", integration_id=shop.integration_id))["job"]
+    assert job["state"] == "succeeded"
+    per_store = {
+        (sku, gtin, price): (quantity, status) for sku, _, gtin, price, quantity, status in stored_offers(shop.database)
+    }
+    apron = next(p for p in shop.shop.products.values() if p.title == "Canvas Apron")
+    small = apron.variants[0]
+    total = sum(q for (item, _), q in shop.shop.levels.items() if item == small.inventory_item_id)
+    assert per_store[("APRON-S", "00036000291452", 2400)] == (total, "in_stock")
+    assert {s for _, s, *_ in stored_offers(shop.database)} == {store}

@@ -88,9 +88,12 @@ def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids:
         levels = stock.get(item.inventory_item_id or "", [])
         if not item.gtin:
             tally.retailer_items += 1
+        # Several POS locations mapped to one store (Lightspeed outlets the retailer combines): their stock adds up.
+        per_store: dict[int, int] = {}
         for level in levels:
             location_id = mapped[level.location_external_id]
-            quantity = max(0, level.quantity)
+            per_store[location_id] = per_store.get(location_id, 0) + max(0, level.quantity)
+        for location_id, quantity in per_store.items():
             if item.gtin:
                 wanted_offers[(item.id, location_id)] = {
                     "organization_id": organization_id,

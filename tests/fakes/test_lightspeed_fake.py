@@ -124,7 +124,7 @@ async def test_seed_shapes(fake: FakeLightspeed) -> None:
 
 @pytest.mark.parametrize(
     ("fault", "status"),
-    [(Fault("rate_limit", retry_after=2), 429), (Fault("rate_limit"), 429), (Fault("server_error"), 503)],
+    [(Fault("rate_limit", retry_after=2), 429), (Fault("rate_limit"), 429), (Fault("server_error", status=503), 503)],
 )
 async def test_faults(fake: FakeLightspeed, http: httpx.AsyncClient, fault: Fault, status: int) -> None:
     fake.inject(fault)

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from localshelf.config import Settings
 from localshelf.domain.gtin import is_valid_gtin, normalize_gtin
 from localshelf.fakes.clover import FakeClover
+from localshelf.fakes.clover import Fault as CloverFault
 from localshelf.fakes.clover.state import App as CloverApp
 from localshelf.fakes.clover.state import CloverState
 from localshelf.fakes.clover.webhooks import item_event
@@ -163,9 +164,7 @@ class CloverCase:
         return "/webhooks/clover"
 
     def throttle_next(self, count: int) -> None:
-        from localshelf.fakes.clover.app import Fault
-
-        self.fake.faults += [Fault("rate_limit", count=count, retry_after=0, path_contains="/v3/")]
+        self.fake.faults += [CloverFault("rate_limit", count=count, retry_after=0, path_contains="/v3/")]
 
     def revoke(self) -> None:
         self.state.access_tokens.clear()

@@ -5,9 +5,10 @@ Use in tests with ``httpx.AsyncClient(transport=httpx.ASGITransport(app=fake), b
 or run ``uvicorn --factory localshelf.fakes.clover.app:demo_app``.
 """
 
-from localshelf.fakes.clover.app import FakeClover, Fault, create_app, demo_app
+from localshelf.fakes.clover.app import FakeClover, create_app, demo_app
 from localshelf.fakes.clover.state import Address, App, Category, CloverState, FakeClock, Item, Merchant
 from localshelf.fakes.clover.webhooks import Delivery, Event, WebhookSender, item_event, notification_body
+from localshelf.fakes.faults import Fault
 
 __all__ = [
     "Address",

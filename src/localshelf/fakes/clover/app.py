@@ -17,33 +17,25 @@ real answer cut to half its bytes while Content-Length announces the full length
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from localshelf.fakes.clover import oauth, rest
 from localshelf.fakes.clover.state import Address, CloverState, Merchant
 from localshelf.fakes.clover.webhooks import WebhookSender
+from localshelf.fakes.faults import Fault, answer, take
 
-FaultKind = Literal["rate_limit", "server_error", "delay", "truncate"]
 UNAUTHORIZED = {"message": "401 Unauthorized"}
 TOO_MANY_REQUESTS = {"message": "429 Too Many Requests"}  # body wording unconfirmed; key on the status
 
 
-@dataclass
-class Fault:
-    kind: FaultKind
-    count: int = 1
-    status: int = 500
-    retry_after: int | None = None
-    delay_seconds: float = 0.0
-    path_contains: str = ""
+def _error_body(fault: Fault) -> object:
+    return TOO_MANY_REQUESTS if fault.kind == "rate_limit" else {"message": f"{fault.status} Server Error"}
 
 
 class FakeClover:
@@ -75,15 +67,6 @@ class FakeClover:
     def inject(self, fault: Fault) -> None:
         self.faults.append(fault)
 
-    def _take_fault(self, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.count > 0 and fault.path_contains in path:
-                fault.count -= 1
-                if fault.count == 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
-
     # ------------------------------------------------------------ ASGI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -92,39 +75,11 @@ class FakeClover:
             return
         query = scope.get("query_string", b"")
         self.request_log.append((scope["method"], scope["path"], query.decode("latin-1")))
-        fault = self._take_fault(scope["path"])
+        fault = take(self.faults, scope["path"])
         if fault is None:
             await self._app(scope, receive, send)
-        elif fault.kind == "delay":
-            await self.sleep(fault.delay_seconds)
-            await self._app(scope, receive, send)
-        elif fault.kind == "rate_limit":
-            headers = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
-            await JSONResponse(TOO_MANY_REQUESTS, 429, headers)(scope, receive, send)
-        elif fault.kind == "server_error":
-            headers = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
-            await JSONResponse({"message": f"{fault.status} Server Error"}, fault.status, headers)(scope, receive, send)
         else:
-            await self._truncated(scope, receive, send)
-
-    async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
-        start: dict[str, object] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(bytes(message.get("body", b"")))
-
-        await self._app(scope, receive, capture)
-        full = b"".join(chunks)
-        raw_headers = start.get("headers", [])
-        assert isinstance(raw_headers, list)
-        headers = [(k, v) for k, v in raw_headers if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(full)).encode()))
-        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
-        await send({"type": "http.response.body", "body": full[: len(full) // 2], "more_body": False})
+            await answer(fault, self._app, scope, receive, send, _error_body, self.sleep)
 
     # ------------------------------------------------------------ handlers
 

@@ -19,31 +19,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlencode
 
+import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from localshelf.fakes.faults import Fault, answer, take
 from localshelf.fakes.lightspeed.state import LightspeedState
 from localshelf.fakes.lightspeed.wire import inventory_json, outlet_json, product_json
 
-FaultKind = Literal["rate_limit", "server_error", "truncate"]
 MAX_PAGE_SIZE = 10_000  # the real default and cap are unconfirmed
 DEFAULT_PAGE_SIZE = 1_000
 
 
-@dataclass
-class Fault:
-    kind: FaultKind
-    count: int = 1
-    status: int = 503
-    retry_after: int | None = None
-    path_contains: str = ""
+def _fault_body(fault: Fault) -> object:
+    return {"error": "Too Many Requests" if fault.kind == "rate_limit" else "Service Unavailable", "details": ""}
 
 
 def _error(status: int, error: str, details: str = "") -> JSONResponse:
@@ -72,33 +67,18 @@ class FakeLightspeed:
     def inject(self, fault: Fault) -> None:
         self.faults.append(fault)
 
-    def _take_fault(self, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.count > 0 and fault.path_contains in path:
-                fault.count -= 1
-                if fault.count == 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
         self.request_log.append((scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")))
-        fault = self._take_fault(scope["path"])
+        fault = take(self.faults, scope["path"])
         if fault is None and self._over_budget(scope["path"]):
             await self._budget_spent()(scope, receive, send)
         elif fault is None:
             await self._app(scope, receive, send)
-        elif fault.kind == "rate_limit":
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            response = JSONResponse({"error": "Too Many Requests", "details": ""}, 429, headers)
-            await response(scope, receive, send)
-        elif fault.kind == "server_error":
-            await _error(fault.status, "Service Unavailable")(scope, receive, send)
         else:
-            await self._truncated(scope, receive, send)
+            await answer(fault, self._app, scope, receive, send, _fault_body, anyio.sleep)
 
     def _over_budget(self, path: str) -> bool:
         if self.budget is None or not path.startswith("/api/2.0/"):
@@ -113,23 +93,6 @@ class FakeLightspeed:
         wait = self._window[0] + self.window_seconds - int(self.state.clock())
         headers = {"Retry-After": str(wait), "X-RateLimit-Limit": str(self.budget), "X-RateLimit-Remaining": "0"}
         return JSONResponse({"error": "Too Many Requests", "details": "request budget spent"}, 429, headers)
-
-    async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(bytes(message.get("body", b"")))
-
-        await self._app(scope, receive, capture)
-        full = b"".join(chunks)
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(full)).encode()))
-        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
-        await send({"type": "http.response.body", "body": full[: len(full) // 2], "more_body": False})
 
     # ------------------------------------------------------------ OAuth
 

@@ -5,7 +5,8 @@ or run ``uvicorn --factory localshelf.fakes.shopify.app:demo_app``. The supporte
 their variables are documented in :mod:`localshelf.fakes.shopify.graphql`.
 """
 
-from localshelf.fakes.shopify.app import FakeShopify, Fault, create_app, demo_app
+from localshelf.fakes.faults import Fault
+from localshelf.fakes.shopify.app import FakeShopify, create_app, demo_app
 from localshelf.fakes.shopify.graphql import OPERATIONS, decode_cursor, encode_cursor
 from localshelf.fakes.shopify.oauth import callback_hmac, callback_message
 from localshelf.fakes.shopify.state import (

@@ -13,37 +13,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from localshelf.fakes.faults import Fault, answer, take
 from localshelf.fakes.shopify import graphql, oauth
 from localshelf.fakes.shopify.state import Shop, ShopifyState
 from localshelf.fakes.shopify.webhooks import WebhookSender
 
 INVALID_TOKEN_BODY = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
-FaultKind = Literal["rate_limit", "server_error", "delay", "truncate"]
 
 
-@dataclass
-class Fault:
-    """``rate_limit``: 429 (with ``Retry-After: retry_after`` unless None). ``server_error``: ``status``
-    (500/502/503...; 503 carries Retry-After when set). ``delay``: wait ``delay_seconds`` through the fake's
-    ``sleep`` then answer normally. ``truncate``: the real answer cut to half its bytes, Content-Length
-    still announcing the full length."""
-
-    kind: FaultKind
-    count: int = 1
-    status: int = 500
-    retry_after: int | None = None
-    delay_seconds: float = 0.0
-    path_contains: str = ""
+def _error_body(fault: Fault) -> object:
+    if fault.kind == "rate_limit":
+        return {
+            "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+        }
+    return {"errors": "Internal Server Error"}
 
 
 class FakeShopify:
@@ -68,15 +59,6 @@ class FakeShopify:
     def inject(self, fault: Fault) -> None:
         self.faults.append(fault)
 
-    def _take_fault(self, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.count > 0 and fault.path_contains in path:
-                fault.count -= 1
-                if fault.count == 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
-
     # ------------------------------------------------------------ ASGI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -84,48 +66,11 @@ class FakeShopify:
             await self._app(scope, receive, send)
             return
         self.request_log.append((scope["method"], scope["path"]))
-        fault = self._take_fault(scope["path"])
+        fault = take(self.faults, scope["path"])
         if fault is None:
             await self._app(scope, receive, send)
-            return
-        if fault.kind == "delay":
-            await self.sleep(fault.delay_seconds)
-            await self._app(scope, receive, send)
-        elif fault.kind == "rate_limit":
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            await JSONResponse(
-                {
-                    "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
-                },
-                429,
-                headers,
-            )(scope, receive, send)
-        elif fault.kind == "server_error":
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            await JSONResponse({"errors": "Internal Server Error"}, fault.status, headers)(scope, receive, send)
         else:
-            await self._truncated(scope, receive, send)
-
-    async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
-        start: dict[str, object] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                body = message.get("body", b"")
-                assert isinstance(body, bytes)
-                chunks.append(body)
-
-        await self._app(scope, receive, capture)
-        full = b"".join(chunks)
-        raw_headers = start.get("headers", [])
-        assert isinstance(raw_headers, list)
-        headers = [(k, v) for k, v in raw_headers if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(full)).encode()))
-        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
-        await send({"type": "http.response.body", "body": full[: len(full) // 2], "more_body": False})
+            await answer(fault, self._app, scope, receive, send, _error_body, self.sleep)
 
     # ------------------------------------------------------------ handlers
 

@@ -14,21 +14,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
+from localshelf.fakes.faults import FakeClock as FakeClock  # re-exported
+
 ProductStatus = Literal["ACTIVE", "DRAFT", "ARCHIVED"]
 Clock = Callable[[], float]
-
-
-class FakeClock:
-    """A settable clock (seconds since the epoch); tests advance it instead of sleeping."""
-
-    def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def gid(kind: str, number: int) -> str:

@@ -13,14 +13,16 @@ import json
 from datetime import datetime
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from localshelf.fakes.faults import Fault, answer, take
 from localshelf.fakes.square import oauth, wire
-from localshelf.fakes.square.faults import Fault, answer
+from localshelf.fakes.square.faults import fault_body
 from localshelf.fakes.square.state import SquareState, rfc3339
 from localshelf.fakes.square.webhooks import WebhookSender
 from localshelf.fakes.square.wire import Json, error_body
@@ -71,25 +73,16 @@ class FakeSquare:
     def inject(self, fault: Fault) -> None:
         self.faults.append(fault)
 
-    def _take_fault(self, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.count > 0 and fault.path_contains in path:
-                fault.count -= 1
-                if fault.count == 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
         self.request_log.append((scope["method"], scope["path"]))
-        fault = self._take_fault(scope["path"])
+        fault = take(self.faults, scope["path"])
         if fault is None:
             await self._app(scope, receive, send)
         else:
-            await answer(fault, self._app, scope, receive, send)
+            await answer(fault, self._app, scope, receive, send, fault_body, anyio.sleep)
 
     # ------------------------------------------------------------ auth
 

@@ -14,22 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from localshelf.fakes.faults import FakeClock as FakeClock  # re-exported
+
 Clock = Callable[[], float]
 Json = dict[str, Any]
 ACCESS_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600  # Square: 30 days (ObtainToken)
-
-
-class FakeClock:
-    """A settable clock (seconds since the epoch); tests advance it instead of sleeping."""
-
-    def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def rfc3339(ts: float) -> str:

@@ -30,19 +30,16 @@ from localshelf.store.db import Database
 MAX_BODY_BYTES = 1_000_000
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _raw_body(request: Request) -> bytes:
+async def _raw_body(request: Request) -> bytes | None:
+    """The body exactly as sent, or None when it is over MAX_BODY_BYTES (declared or actual)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _TooLarge
+        return None
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise _TooLarge
+            return None
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -76,9 +73,8 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
     @server.custom_route("/webhooks/shopify/{secret}", methods=["POST"])  # type: ignore[untyped-decorator]
     async def shopify_webhook(request: Request) -> Response:
         now = datetime.now(UTC)
-        try:
-            body = await _raw_body(request)
-        except _TooLarge:
+        body = await _raw_body(request)
+        if body is None:
             return _answer(413, "body too large")
         if not shopify_webhook_valid(settings.shopify_client_secret or "", body, _header(request, "hmac-sha256")):
             return _answer(401, "invalid signature")
@@ -108,9 +104,8 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
     @server.custom_route("/webhooks/square", methods=["POST"])  # type: ignore[untyped-decorator]
     async def square_webhook(request: Request) -> Response:
         now = datetime.now(UTC)
-        try:
-            body = await _raw_body(request)
-        except _TooLarge:
+        body = await _raw_body(request)
+        if body is None:
             return _answer(413, "body too large")
         url = f"{settings.web_base_url}/webhooks/square"
         header = request.headers.get("x-square-hmacsha256-signature")
@@ -125,9 +120,8 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
     @server.custom_route("/webhooks/clover", methods=["POST"])  # type: ignore[untyped-decorator]
     async def clover_webhook(request: Request) -> Response:
         now = datetime.now(UTC)
-        try:
-            body = await _raw_body(request)
-        except _TooLarge:
+        body = await _raw_body(request)
+        if body is None:
             return _answer(413, "body too large")
         notice = _json_object(body)
         if "verificationCode" in notice:  # Clover's one-time check of the URL when it is configured

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         description="A retailer's X-Series API host ({account} is its domain prefix).",
     )
     lightspeed_authorize_url: str = Field(default="https://secure.retail.lightspeed.app")
+    lightspeed_require_webhook_signature: bool = Field(
+        default=False,
+        description="Refuse Lightspeed webhooks without a valid X-Signature (HMAC-SHA256 of the body with the "
+        "client secret). Off by default: the scheme is not confirmed by Lightspeed's docs; the secret "
+        "delivery URL authenticates deliveries either way.",
+    )
     stdio_api_key: str | None = Field(
         default=None,
         description="Run the stdio transport as this API key's principal instead of the local operator.",

@@ -156,10 +156,13 @@ async def test_webhook_form_body(fake: FakeLightspeed) -> None:
         received.append((request.headers["content-type"], await request.body()))
         await Response(status_code=200)(scope, receive, send)  # type: ignore[arg-type]
 
+    fake.state.add_webhook("https://hooks.test/ls", "inventory.update")
+    fake.state.add_webhook("https://hooks.test/other", "product.update")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver)) as client:
-        sender = WebhookSender(fake.state, client, "https://hooks.test/ls")
+        sender = WebhookSender(fake.state, client)
         record = next(iter(fake.state.inventory.values()))
-        assert (await sender.inventory_update(record)).status_code == 200
+        assert [answer.status_code for answer in await sender.inventory_update(record)] == [200]
+    assert len(received) == 1  # only the webhook of that type
     content_type, body = received[0]
     assert content_type.startswith("application/x-www-form-urlencoded")
     fields = parse_qs(body.decode())
@@ -177,3 +180,28 @@ async def test_request_budget(clock: FakeClock) -> None:
         assert statuses[2].headers["retry-after"] == "300" and statuses[2].headers["x-ratelimit-remaining"] == "0"
         clock.advance(300)
         assert (await http.get("/api/2.0/outlets", headers=_auth(token))).status_code == 200
+
+
+async def test_webhooks_are_managed_through_the_api(fake: FakeLightspeed) -> None:
+    headers = _auth(fake.state.issue_grant().access_token)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake), base_url=BASE) as http:
+        created = await http.post(
+            "/api/2.0/webhooks",
+            headers=headers,
+            json={"url": "https://a.test/1", "active": True, "type": "product.update"},
+        )
+        assert created.status_code == 200
+        webhook = created.json()["data"]
+        assert webhook["type"] == "product.update" and webhook["active"] is True
+        moved = await http.put(f"/api/2.0/webhooks/{webhook['id']}", headers=headers, json={"url": "https://a.test/2"})
+        assert moved.json()["data"]["url"] == "https://a.test/2"
+        listed = (await http.get("/api/2.0/webhooks", headers=headers)).json()["data"]
+        assert [w["url"] for w in listed] == ["https://a.test/2"]
+        refused = await http.post(
+            "/api/2.0/webhooks", headers=headers, json={"url": "https://a.test/3", "type": "nope"}
+        )
+        assert refused.status_code == 400
+        assert (await http.post("/api/2.0/webhooks", json={"url": "x", "type": "product.update"})).status_code == 401
+        assert (await http.delete(f"/api/2.0/webhooks/{webhook['id']}", headers=headers)).status_code == 204
+        assert (await http.get(f"/api/2.0/webhooks/{webhook['id']}", headers=headers)).status_code == 404
+    assert fake.state.webhooks == {}

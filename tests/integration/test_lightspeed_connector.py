@@ -3,10 +3,11 @@ ASGITransport). No mocks of our code: real HTTP to the fake; the sleep records w
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -237,9 +238,11 @@ async def test_webhooks_from_the_fake(fake: FakeLightspeed) -> None:
         bodies.append(await Request(scope, receive).body())  # type: ignore[arg-type]
         await Response(status_code=200)(scope, receive, send)  # type: ignore[arg-type]
 
+    for topic in ("inventory.update", "product.update"):
+        fake.state.add_webhook("https://hooks.test/", topic)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver)) as client:
-        sender = WebhookSender(fake.state, client, "https://hooks.test/")
-        product = next(iter(fake.state.products.values()))
+        sender = WebhookSender(fake.state, client)
+        product = next(p for p in fake.state.products.values() if p.variant_parent_id)  # a variant
         record = fake.state.set_inventory(product.id, next(iter(fake.state.outlets)), Decimal(9))
         await sender.inventory_update(record)
         await sender.product_update(fake.state.touch(product.id))
@@ -247,8 +250,17 @@ async def test_webhooks_from_the_fake(fake: FakeLightspeed) -> None:
     stock, changed, deleted = (parse_webhook(body, "USD") for body in bodies)
     assert stock == [StockChanged(PosStock(product.id, record.outlet_id, 9))]
     assert isinstance(changed[0], ItemsChanged) and changed[0].items[0].external_id == product.id
+    assert changed[0].product_external_id == product.variant_parent_id
+    assert changed[0].all_variants is False  # one variant's record says nothing about its siblings
     assert changed[0].items[0].price_minor == int(product.price_excluding_tax * 100)
-    assert deleted == [ProductDeleted(product.id)]
+    inclusive = parse_webhook(bodies[1], "USD", tax_inclusive=True)[0]
+    assert isinstance(inclusive, ItemsChanged)
+    assert inclusive.items[0].price_minor == int(product.price_including_tax * 100)
+    assert isinstance(deleted[0], ItemsChanged) and deleted[0].items[0].deleted
+    gone = (
+        b"type=product.update&payload=" + quote(json.dumps({"id": "p9", "deleted_at": "2026-01-01T00:00:00Z"})).encode()
+    )
+    assert parse_webhook(gone, "USD") == [ProductDeleted("p9")]
     assert parse_webhook(b"type=sale.update&payload=%7B%7D", "USD") == []
     thin = parse_webhook(b"type=product.update&payload=%7B%22id%22%3A%22p1%22%7D", "USD")
     assert isinstance(thin[0], CatalogChanged)

@@ -33,6 +33,9 @@ from localshelf.fakes.clover.webhooks import item_event
 from localshelf.fakes.lightspeed import FakeLightspeed, LightspeedState
 from localshelf.fakes.lightspeed import Fault as LightspeedFault
 from localshelf.fakes.lightspeed.state import seed as lightspeed_seed
+from localshelf.fakes.lightspeed.webhooks import WebhookSender as LightspeedWebhooks
+from localshelf.fakes.lightspeed.webhooks import form_body as lightspeed_form_body
+from localshelf.fakes.lightspeed.webhooks import signature_header as lightspeed_signature
 from localshelf.fakes.square import App, FakeSquare, SquareState, catalog_version_updated, inventory_count_updated
 from localshelf.fakes.square import Fault as SquareFault
 from localshelf.fakes.square import WebhookSender as SquareWebhooks
@@ -252,16 +255,17 @@ class SquareCase:
 
 
 class LightspeedCase:
-    """X-Series: no webhook receiver yet (its docs call polling the way to stay in sync); changes arrive by the
-    incremental sync."""
+    """X-Series: a webhook per topic subscribed through the API at connect, form-encoded deliveries to the
+    integration's secret URL; the unconfirmed X-Signature check is switched on here (the fake signs)."""
 
     provider = "lightspeed"
     host = "https://mystore.lightspeed.fake"
-    webhooks = False
+    webhooks = True
 
     def __init__(self) -> None:
         self.state = lightspeed_seed(LightspeedState(clock=time.time, access_ttl=60), products=30, outlets=2)
         self.fake = FakeLightspeed(self.state)
+        self.last: tuple[str, Any] = ("", None)
 
     def app(self) -> Any:
         return self.fake
@@ -272,6 +276,7 @@ class LightspeedCase:
             "lightspeed_client_secret": "ls-secret",
             "lightspeed_base_url_template": "https://{account}.lightspeed.fake",
             "lightspeed_authorize_url": self.host,
+            "lightspeed_require_webhook_signature": True,
         }
 
     def locations(self) -> list[str]:
@@ -301,19 +306,30 @@ class LightspeedCase:
 
     def sell_out_one(self) -> None:
         product = self._sellable()[0]
-        self.state.set_inventory(product.id, next(iter(self.state.outlets)), 0)
+        self.last = ("inventory.update", self.state.set_inventory(product.id, next(iter(self.state.outlets)), 0))
 
     def delete_one(self) -> None:
-        self.state.delete_product(self._sellable()[-1].id)
+        variant = next(p for p in reversed(self._sellable()) if p.variant_parent_id)  # its siblings stay
+        self.last = ("product.update", self.state.delete_product(variant.id))
 
     async def notify(self, client: httpx.AsyncClient, url: str) -> httpx.Response:
-        raise AssertionError("no webhooks")
+        topic, record = self.last
+        sender = LightspeedWebhooks(self.state, client)
+        answers = await (
+            sender.inventory_update(record) if topic == "inventory.update" else sender.product_update(record)
+        )
+        assert len(answers) == 1, "one subscription per topic"
+        return answers[0]
 
     async def notify_unauthenticated(self, client: httpx.AsyncClient, url: str) -> httpx.Response:
-        raise AssertionError("no webhooks")
+        subscription = next(iter(self.state.webhooks.values()))
+        body = lightspeed_form_body("inventory.update", self.state.domain_prefix, {"id": "x", "count": 1})
+        forged = lightspeed_signature("not-the-client-secret", body)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Signature": forged}
+        return await client.post(subscription.url, content=body, headers=headers)
 
     def webhook_path(self) -> str:
-        return ""
+        return "/webhooks/lightspeed/<subscribed>"
 
     def throttle_next(self, count: int) -> None:
         self.fake.inject(LightspeedFault("rate_limit", count=count, retry_after=0, path_contains="/api/2.0/"))

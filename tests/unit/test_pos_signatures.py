@@ -18,6 +18,7 @@ import pytest
 
 from localshelf.pos.signatures import (
     clover_auth_valid,
+    lightspeed_webhook_valid,
     shopify_callback_hmac,
     shopify_callback_message,
     shopify_callback_valid,
@@ -313,3 +314,22 @@ def test_clover_auth() -> None:
     assert not clover_auth_valid(code, "")
     assert not clover_auth_valid("", "")  # unconfigured code never matches
     assert not clover_auth_valid(code, "ünïcødé")  # non-ASCII does not raise
+
+
+# --- Lightspeed X-Series (unconfirmed scheme, checked only when the operator asks) -------------
+
+
+def test_lightspeed_signature() -> None:
+    body = b"type=inventory.update&payload=%7B%7D"
+    digest = hmac.new(b"ls-secret", body, hashlib.sha256).hexdigest()
+    header = f"signature={digest}, algorithm=HMAC-SHA256"
+    assert lightspeed_webhook_valid("ls-secret", body, header)
+    assert lightspeed_webhook_valid("ls-secret", body, f"algorithm=hmac-sha256,signature={digest.upper()}")
+    assert not lightspeed_webhook_valid("ls-secret", body + b"x", header)  # a modified body
+    assert not lightspeed_webhook_valid("other", body, header)
+    assert not lightspeed_webhook_valid("", body, header)  # unconfigured secret never validates
+    assert not lightspeed_webhook_valid("ls-secret", body, f"signature={digest}, algorithm=MD5")
+    assert not lightspeed_webhook_valid("ls-secret", body, f"signature={digest[:-2]}, algorithm=HMAC-SHA256")
+    assert not lightspeed_webhook_valid("ls-secret", body, "signature=zz, algorithm=HMAC-SHA256")
+    assert not lightspeed_webhook_valid("ls-secret", body, "garbage")
+    assert not lightspeed_webhook_valid("ls-secret", body, None)

@@ -88,6 +88,9 @@ class CloverCatalog(CatalogReader):
         self._page_size = page_size
         self._currency: str | None = None
 
+    async def prices_include_tax(self) -> bool:
+        return False  # the item prices this API reports are the shelf prices as entered
+
     async def shop_currency(self) -> str:
         if self._currency is None:
             properties = await self._get("/properties", "merchant properties")

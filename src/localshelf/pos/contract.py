@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +85,13 @@ class StockChanged:
 
 @dataclass(frozen=True, slots=True)
 class ItemsChanged:
-    """A product was created or updated: ``items`` are all its variants as the payload lists them."""
+    """A product was created or updated. With ``all_variants`` the payload lists every variant of the product, so
+    a variant it no longer lists was deleted; without, ``items`` are just the records that changed."""
 
     product_external_id: str
     items: tuple[PosItem, ...]
     updated_at: datetime | None  # the product's own change time
+    all_variants: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,10 @@ class OAuthGrant:
 class CatalogReader(Protocol):
     async def shop_currency(self) -> str: ...
 
+    async def prices_include_tax(self) -> bool:
+        """Whether the shelf prices this reader reports include tax (the shop's setting, where it has one)."""
+        ...
+
     async def locations(self) -> list[PosLocation]: ...
 
     def items(self, after: str | None = None, updated_since: datetime | None = None) -> AsyncIterator[ItemPage]:
@@ -136,6 +142,17 @@ class CatalogReader(Protocol):
         ...
 
     def stock(self, location_external_id: str, after: str | None = None) -> AsyncIterator[StockPage]: ...
+
+
+@runtime_checkable
+class WebhookSubscriptions(Protocol):
+    """A reader of a provider whose webhooks are subscribed per shop, through its API (Shopify, Lightspeed)."""
+
+    async def subscribe(self, topic: str, callback_url: str) -> str:
+        """Deliver `topic` to `callback_url`; returns the subscription's id."""
+        ...
+
+    async def move_subscription(self, subscription_id: str, callback_url: str) -> str: ...
 
 
 class PosError(Exception):

@@ -13,18 +13,22 @@ Choices and what is unconfirmed:
 - Product-code ``type`` values are unconfirmed; UPC and EAN codes are preferred, then any other code.
 - The token endpoint is form-encoded, which RestClient (JSON only) cannot send: it is one plain POST.
 - The webhook ``payload`` is documented as the 0.9 shape, which is unconfirmed; an item is built from it only when
-  it has every field a 2.0 product has, else a read-again event is returned.
+  it has every field a 2.0 product has, else a read-again event is returned. Webhooks are managed with
+  ``/api/2.0/webhooks`` (create ``{url, active, type}``; update by id); the answer's envelope is unconfirmed, so
+  both ``{"data": {...}}`` and a bare object are read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 import anyio
 import httpx
@@ -86,13 +90,16 @@ class LightspeedCatalog:
                 return currency.upper()
         raise PosBadResponse(f"{PROVIDER} outlets carry no currency")
 
+    async def prices_include_tax(self) -> bool:
+        return any(o.get("display_prices") == "inclusive" for o in await self._outlet_records())
+
     async def locations(self) -> list[PosLocation]:
         return [_location(o) for o in await self._outlet_records()]
 
     async def items(self, after: str | None = None, updated_since: datetime | None = None) -> AsyncIterator[ItemPage]:
         """``updated_since`` filters client-side: the version cursor (``after``) is X-Series' incremental sync."""
         currency = await self.shop_currency()
-        inclusive = any(o.get("display_prices") == "inclusive" for o in await self._outlet_records())
+        inclusive = await self.prices_include_tax()
         since = updated_since.replace(tzinfo=updated_since.tzinfo or UTC) if updated_since else None
         async for records, cursor in self._versions("/products", "products", after, {"deleted": "true"}):
             items: list[PosItem] = []
@@ -113,6 +120,30 @@ class LightspeedCatalog:
         async for records, cursor in self._versions("/inventory", "inventory", after, {}):
             levels = (_stock(_obj(r, "inventory")) for r in records)
             yield StockPage(tuple(s for s in levels if s.location_external_id == location_external_id), cursor)
+
+    async def subscribe(self, topic: str, callback_url: str) -> str:
+        """Create a webhook of ``type`` `topic` delivering to `callback_url`; returns its id."""
+        body = {"url": callback_url, "active": True, "type": topic}
+        return self._webhook_id(
+            await self._client.request(
+                "POST", f"{self._base}/webhooks", "create webhook", headers=self._headers, json_body=body
+            )
+        )
+
+    async def move_subscription(self, subscription_id: str, callback_url: str) -> str:
+        body = {"url": callback_url, "active": True}
+        url = f"{self._base}/webhooks/{quote(subscription_id, safe='')}"
+        return self._webhook_id(
+            await self._client.request("PUT", url, "update webhook", headers=self._headers, json_body=body)
+        )
+
+    @staticmethod
+    def _webhook_id(answer: Any) -> str:
+        record = answer.get("data", answer) if isinstance(answer, dict) else None
+        webhook_id = record.get("id") if isinstance(record, dict) else None
+        if not isinstance(webhook_id, str | int) or isinstance(webhook_id, bool) or webhook_id == "":
+            raise PosBadResponse(f"{PROVIDER} answered a webhook without an id")
+        return str(webhook_id)
 
     async def _outlet_records(self) -> list[Json]:
         if self._outlets is None:
@@ -229,30 +260,63 @@ def _grant(answer: Json) -> OAuthGrant:
 # ---------------------------------------------------------------- webhooks
 
 
-def parse_webhook(form_body: bytes, currency: str, *, tax_inclusive: bool = False) -> list[PosEvent]:
-    """X-Series posts ``type=…&payload=<json>&…`` form-encoded and unsigned."""
+WEBHOOK_TOPICS = ("inventory.update", "product.update")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a delivery says about itself before it is applied."""
+
+    topic: str
+    domain_prefix: str | None  # "may be present but not guaranteed"
+    event_id: str  # X-Series sends no delivery id: type + record id + its version (or change time, or the body)
+    changed_at: datetime | None
+
+
+def _form(form_body: bytes) -> tuple[dict[str, list[str]], Json]:
     try:
         fields = parse_qs(form_body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
         payload = json.loads(fields["payload"][0])
-    except (UnicodeDecodeError, ValueError, KeyError):
+    except (UnicodeDecodeError, ValueError, KeyError, RecursionError):
         raise PosBadResponse(f"{PROVIDER} webhook body is not a form with a JSON payload") from None
-    payload = _obj(payload, "webhook payload")
+    return fields, _obj(payload, "webhook payload")
+
+
+def read_delivery(form_body: bytes) -> Delivery:
+    """X-Series posts ``type=…&domain_prefix=…&payload=<json>`` form-encoded."""
+    fields, payload = _form(form_body)
+    topic = fields.get("type", [""])[0]
+    record, version = _str(payload.get("id")), payload.get("version")
+    changed_at = _time(payload.get("updated_at"))
+    if record and isinstance(version, int) and not isinstance(version, bool):
+        event_id = f"{topic}:{record}:v{version}"
+    elif record and changed_at:
+        event_id = f"{topic}:{record}:{changed_at.isoformat()}"
+    else:
+        event_id = f"{topic}:sha256:{hashlib.sha256(form_body).hexdigest()}"
+    return Delivery(topic, _str(fields.get("domain_prefix", [""])[0]), event_id, changed_at)
+
+
+def parse_webhook(form_body: bytes, currency: str, *, tax_inclusive: bool = False) -> list[PosEvent]:
+    """The neutral events of one delivery. A product record is one item (a variant stands alone), so a product
+    event never implies anything about the record's siblings."""
+    fields, payload = _form(form_body)
     kind = fields.get("type", [""])[0]
     if kind == "inventory.update":
         level = payload.get("inventory_level", payload.get("count"))
         return [StockChanged(_stock({**payload, "inventory_level": level}))]
-    if kind == "product.update":
-        product_id = payload.get("id")
-        if not isinstance(product_id, str) or not product_id:
-            raise PosBadResponse(f"{PROVIDER} product webhook without an id")
-        if payload.get("deleted_at"):
-            return [ProductDeleted(product_id)]
-        try:
-            item = _item(payload, currency, tax_inclusive)
-        except PosBadResponse:
-            return [CatalogChanged(f"{PROVIDER} product.update for {product_id} without a full product")]
-        return [ItemsChanged(item.product_external_id, (item,), item.updated_at)]
-    return []
+    if kind != "product.update":
+        return []
+    product_id = _str(payload.get("id"))
+    if product_id is None:
+        raise PosBadResponse(f"{PROVIDER} product webhook without an id")
+    try:
+        item = _item(payload, currency, tax_inclusive)
+    except PosBadResponse:
+        if payload.get("deleted_at") and not payload.get("variant_parent_id"):
+            return [ProductDeleted(product_id)]  # a product (and the variants under it) removed
+        return [CatalogChanged(f"{PROVIDER} product.update for {product_id} without a full product")]
+    return [ItemsChanged(item.product_external_id, (item,), item.updated_at, all_variants=False)]
 
 
 # ---------------------------------------------------------------- multi-outlet

@@ -143,6 +143,9 @@ class ShopifyCatalog(CatalogReader):
 
     # ------------------------------------------------------------ public API
 
+    async def prices_include_tax(self) -> bool:
+        return False  # the item prices this API reports are the shelf prices as entered
+
     async def shop_currency(self) -> str:
         if self._currency is None:
             data = await self._query("Shop", SHOP_QUERY, {})

@@ -12,7 +12,9 @@ Sources (see /work/shared/POS-REFERENCE.md §0, §1.2, §1.5, Square and Clover 
 * Square: ``x-square-hmacsha256-signature`` = base64(HMAC-SHA256(subscription signature key,
   notification URL + raw body)).
 * Clover: no signature; a static ``X-Clover-Auth`` code per app, compared in constant time.
-* Lightspeed X-Series sends no signature, so there is nothing to check here (poll instead).
+* Lightspeed X-Series: unconfirmed. The best evidence is ``X-Signature: signature=<hex>,
+  algorithm=HMAC-SHA256``, hex HMAC-SHA256 of the raw body with the app's client secret; checked only when the
+  operator turns it on (the secret delivery URL is the authentication otherwise).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Iterable, Mapping
 __all__ = [
     "SHOPIFY_CALLBACK_MAX_AGE_SECONDS",
     "clover_auth_valid",
+    "lightspeed_webhook_valid",
     "shopify_callback_hmac",
     "shopify_callback_message",
     "shopify_callback_valid",
@@ -220,3 +223,19 @@ def clover_auth_valid(expected_code: str | bytes, header_value: str | None) -> b
     if not expected or not isinstance(header_value, str):
         return False
     return hmac.compare_digest(expected, header_value.strip().encode("utf-8"))
+
+
+def lightspeed_webhook_valid(client_secret: str | bytes, raw_body: bytes, header_value: str | None) -> bool:
+    """True if ``X-Signature`` (``signature=<hex>, algorithm=HMAC-SHA256``) signs `raw_body` with the secret."""
+    key = _as_bytes(client_secret)
+    if not key or not isinstance(header_value, str):
+        return False
+    parts = dict(part.strip().partition("=")[::2] for part in header_value.split(","))
+    if parts.get("algorithm", "").upper() != "HMAC-SHA256":
+        return False
+    try:
+        provided = bytes.fromhex(parts.get("signature", ""))
+    except ValueError:
+        return False
+    expected = hmac.new(key, raw_body, hashlib.sha256).digest()
+    return len(provided) == _SHA256_LEN and hmac.compare_digest(expected, provided)

@@ -87,6 +87,9 @@ class SquareCatalog(CatalogReader):
         self._currency: str | None = None
         self._locations: list[Json] | None = None
 
+    async def prices_include_tax(self) -> bool:
+        return False  # the item prices this API reports are the shelf prices as entered
+
     async def shop_currency(self) -> str:
         """The currency of the seller's main location (RetrieveLocation with the id ``main``)."""
         if self._currency is None:

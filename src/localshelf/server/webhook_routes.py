@@ -1,13 +1,15 @@
-"""Webhook receivers. Shopify: one secret URL per integration. Square and Clover deliver every merchant's events to
-one URL of the app (`/webhooks/square`, signed over URL + body with the subscription's key; `/webhooks/clover`, with
-the app's static X-Clover-Auth code) and name the merchant in the body.
+"""Webhook receivers. Shopify and Lightspeed: one secret URL per integration (Shopify also signs the body; Lightspeed's
+form-encoded deliveries are checked against X-Signature only when the operator asks, the scheme being unconfirmed).
+Square and Clover deliver every merchant's events to one URL of the app (`/webhooks/square`, signed over URL + body
+with the subscription's key; `/webhooks/clover`, with the app's static X-Clover-Auth code) and name the merchant in
+the body.
 
 A delivery is checked (size, provider signature over the raw body, secret URL, shop),
 stored once per provider event id, acknowledged, and applied afterwards by the worker: Shopify waits at
 most 5 seconds for the answer, and an acknowledged event must survive a crash.
 
-Answers: 200 stored or duplicate (or ignored: unknown topic, disconnected integration); 401 bad signature,
-unknown URL or wrong shop (nothing stored); 413 body over the limit.
+Answers: 200 stored or duplicate (or ignored: unknown topic, disconnected integration); 400 a body that is not the
+provider's format; 401 bad signature, unknown URL or wrong shop (nothing stored); 413 body over the limit.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from localshelf.config import Settings
-from localshelf.pos.signatures import clover_auth_valid, shopify_webhook_valid, square_webhook_valid
+from localshelf.pos import lightspeed
+from localshelf.pos.contract import PosBadResponse
+from localshelf.pos.signatures import (
+    clover_auth_valid,
+    lightspeed_webhook_valid,
+    shopify_webhook_valid,
+    square_webhook_valid,
+)
 from localshelf.server.worker import Nudge
 from localshelf.services import webhooks
 from localshelf.store.db import Database
@@ -87,6 +96,34 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
         event_id = _header(request, "event-id") or _header(request, "webhook-id") or hashlib.sha256(body).hexdigest()
         triggered_at = _time(_header(request, "triggered-at"), now)
         stored = await database.run(webhooks.store_event, receiver, event_id, topic, body, triggered_at, now)
+        nudge.set()
+        return _answer(200, "accepted" if stored else "duplicate")
+
+    @server.custom_route("/webhooks/lightspeed/{secret}", methods=["POST"])  # type: ignore[untyped-decorator]
+    async def lightspeed_webhook(request: Request) -> Response:
+        now = datetime.now(UTC)
+        body = await _raw_body(request)
+        if body is None:
+            return _answer(413, "body too large")
+        signature = request.headers.get("x-signature")
+        secret = settings.lightspeed_client_secret or ""
+        if settings.lightspeed_require_webhook_signature and not lightspeed_webhook_valid(secret, body, signature):
+            return _answer(401, "invalid signature")
+        receiver = await database.read(webhooks.receiver_for, "lightspeed", request.path_params["secret"], now)
+        if receiver is None:
+            return _answer(401, "unknown endpoint")
+        try:
+            delivery = lightspeed.read_delivery(body)
+        except PosBadResponse:
+            return _answer(400, "not a form with a JSON payload")
+        if delivery.domain_prefix not in (None, receiver.shop):
+            return _answer(401, "unknown endpoint")
+        if not receiver.connected or delivery.topic not in lightspeed.WEBHOOK_TOPICS:
+            return _answer(200, "ignored")
+        triggered_at = delivery.changed_at or now
+        stored = await database.run(
+            webhooks.store_event, receiver, delivery.event_id, delivery.topic, body, triggered_at, now
+        )
         nudge.set()
         return _answer(200, "accepted" if stored else "duplicate")
 

@@ -48,7 +48,7 @@ def _without_webhooks(uow: UnitOfWork) -> list[int]:
         uow.session.scalars(
             select(Integration.id).where(
                 Integration.status == "connected",
-                Integration.provider.in_(("shopify", "square", "clover")),
+                Integration.provider.in_([*webhooks.SUBSCRIBED_TOPICS, *webhooks.APP_WIDE_TOPICS]),
                 Integration.id.not_in(has),
             )
         )

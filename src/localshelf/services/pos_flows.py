@@ -53,18 +53,18 @@ class SyncStarted(BaseModel):
 
 
 async def provision_webhooks(pos: PosContext, integration_id: int) -> bool:
-    """Subscribe the integration's topics at the POS, delivering to a fresh secret URL; False if it failed.
-    (Shopify today; the other providers' subscriptions come with their webhook receivers.)"""
+    """Subscribe the integration's topics at the POS, delivering to a fresh secret URL (Shopify, Lightspeed), or
+    record the app-wide endpoint (Square, Clover); False if it failed."""
     try:
         account = await pos_gateway.live_account(pos.database, pos.settings, integration_id, pos.http, pos.clock())
         if account is not None and account.provider in webhooks.APP_WIDE_TOPICS:
             await pos.database.run(webhooks.record_app_wide_endpoint, integration_id, pos.clock())
             return True
-        if account is None or account.provider != "shopify":
+        if account is None or account.provider not in webhooks.SUBSCRIBED_TOPICS:
             return False
         secret = webhooks.new_secret()
         url = webhooks.delivery_url(pos.settings.web_base_url, account.provider, secret)
-        topics = list(webhooks.SHOPIFY_TOPICS)
+        topics = list(webhooks.SUBSCRIBED_TOPICS[account.provider])
         ids = await pos_gateway.subscribe_webhooks(pos.settings, account, topics, url, pos.http)
     except PosError as exc:
         logger.warning("could not subscribe webhooks for integration %s: %s", integration_id, exc.message)

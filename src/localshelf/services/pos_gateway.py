@@ -15,10 +15,17 @@ import httpx
 
 from localshelf.config import Settings
 from localshelf.domain.errors import ErrorCode, Unavailable
-from localshelf.pos.contract import CatalogReader, OAuthGrant, PosAuthError, PosError, PosLocation
+from localshelf.pos.contract import (
+    CatalogReader,
+    OAuthGrant,
+    PosAuthError,
+    PosBadResponse,
+    PosError,
+    PosLocation,
+    WebhookSubscriptions,
+)
 from localshelf.pos.crypto import TokenCipher
 from localshelf.pos.registry import ProviderApp, connector
-from localshelf.pos.shopify import ShopifyCatalog
 from localshelf.store.db import Database, UnitOfWork
 from localshelf.store.models import Integration
 
@@ -155,11 +162,12 @@ async def open_catalog(
 
 
 @asynccontextmanager
-async def open_shopify_admin(
+async def open_subscriptions(
     settings: Settings, account: Account, http: HttpFactory = default_http
-) -> AsyncIterator[ShopifyCatalog]:
+) -> AsyncIterator[WebhookSubscriptions]:
     async with open_catalog(settings, account, http) as catalog:
-        assert isinstance(catalog, ShopifyCatalog)
+        if not isinstance(catalog, WebhookSubscriptions):
+            raise PosBadResponse(f"{account.provider} webhooks are not subscribed per shop")
         yield catalog
 
 
@@ -179,13 +187,13 @@ async def fetch_locations(settings: Settings, account: Account, http: HttpFactor
 async def subscribe_webhooks(
     settings: Settings, account: Account, topics: list[str], callback_url: str, http: HttpFactory
 ) -> list[str]:
-    async with open_shopify_admin(settings, account, http) as admin:
+    async with open_subscriptions(settings, account, http) as admin:
         return [await admin.subscribe(topic, callback_url) for topic in topics]
 
 
 async def move_webhooks(
     settings: Settings, account: Account, subscription_ids: list[str], callback_url: str, http: HttpFactory
 ) -> None:
-    async with open_shopify_admin(settings, account, http) as admin:
+    async with open_subscriptions(settings, account, http) as admin:
         for subscription_id in subscription_ids:
             await admin.move_subscription(subscription_id, callback_url)

@@ -41,10 +41,10 @@ class NotConnected(Exception):
     pass
 
 
-def _set_currency(uow: UnitOfWork, integration_id: int, currency: str) -> None:
+def _set_price_terms(uow: UnitOfWork, integration_id: int, currency: str, include_tax: bool) -> None:
     integration = uow.session.get(Integration, integration_id)
     assert integration is not None
-    integration.currency = currency
+    integration.currency, integration.prices_include_tax = currency, include_tax
 
 
 @dataclass
@@ -86,8 +86,8 @@ class SyncRunner:
         if account is None:
             raise NotConnected
         async with pos_gateway.open_catalog(self.settings, account, self.http) as reader:
-            currency = await reader.shop_currency()
-            await self.database.run(_set_currency, ticket.integration_id, currency)
+            currency, include_tax = await reader.shop_currency(), await reader.prices_include_tax()
+            await self.database.run(_set_price_terms, ticket.integration_id, currency, include_tax)
             locations = await reader.locations()
             await self.database.run(
                 pos_locations.store_pos_locations, ticket.integration_public_id, locations, self.clock()

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 
 from localshelf.domain.auth import Role
 from localshelf.domain.ids import new_public_id
-from localshelf.pos import clover, shopify_webhooks, square
+from localshelf.pos import clover, lightspeed, shopify_webhooks, square
 from localshelf.pos.catalog import staged_item, staged_stock
 from localshelf.pos.contract import (
     AppUninstalled,
@@ -37,7 +37,11 @@ from localshelf.store.db import UnitOfWork
 from localshelf.store.models import Integration, WebhookEndpoint, WebhookEvent
 
 SECRET_GRACE = timedelta(hours=24)
-SHOPIFY_TOPICS = tuple(sorted(shopify_webhooks.TOPICS))  # what each Shopify integration subscribes to
+SHOPIFY_TOPICS = tuple(sorted(shopify_webhooks.TOPICS))
+SUBSCRIBED_TOPICS = {  # providers whose webhooks each integration subscribes to, through the POS API
+    "shopify": SHOPIFY_TOPICS,
+    "lightspeed": lightspeed.WEBHOOK_TOPICS,
+}
 
 
 class WebhookEndpointView(BaseModel):
@@ -303,7 +307,13 @@ def _apply(uow: UnitOfWork, integration: Integration, event: WebhookEvent, now: 
     if integration.currency is None:
         return "pending", "waiting for the first sync to learn the shop's currency"
     try:
-        parsed = parse_events(integration.provider, event.topic, event.payload.encode(), integration.currency)
+        parsed = parse_events(
+            integration.provider,
+            event.topic,
+            event.payload.encode(),
+            integration.currency,
+            integration.prices_include_tax,
+        )
     except PosBadResponse as exc:
         return "failed", exc.message
     touched: list[int] = []
@@ -325,13 +335,14 @@ def _apply(uow: UnitOfWork, integration: Integration, event: WebhookEvent, now: 
         elif isinstance(change, ItemsChanged):
             rows = [staged_item(item, event.triggered_at) for item in change.items]
             staging.upsert_items(uow, integration.id, rows, None)
-            staging.mark_dropped_variants_deleted(
-                uow,
-                integration.id,
-                change.product_external_id,
-                [row["external_id"] for row in rows],
-                change.updated_at or event.triggered_at,
-            )
+            if change.all_variants:
+                staging.mark_dropped_variants_deleted(
+                    uow,
+                    integration.id,
+                    change.product_external_id,
+                    [row["external_id"] for row in rows],
+                    change.updated_at or event.triggered_at,
+                )
             touched += staging.item_ids_where(
                 uow.session, integration.id, product_external_id=change.product_external_id
             )
@@ -350,7 +361,9 @@ def _uninstalled(integration: Integration, now: datetime) -> tuple[str, str]:
     return "applied", "the app was uninstalled: integration disconnected, offers kept"
 
 
-def parse_events(provider: str, topic: str, body: bytes, currency: str) -> list[PosEvent]:
+def parse_events(
+    provider: str, topic: str, body: bytes, currency: str, prices_include_tax: bool = False
+) -> list[PosEvent]:
     """The provider's parser, as a list of neutral events."""
     if provider == "shopify":
         return [shopify_webhooks.parse_event(topic, body, currency)]
@@ -358,4 +371,6 @@ def parse_events(provider: str, topic: str, body: bytes, currency: str) -> list[
         return clover.parse_webhook(body)
     if provider == "square":
         return square.parse_webhook(body, currency)
-    raise PosBadResponse(f"{provider} webhooks are not supported yet")
+    if provider == "lightspeed":
+        return lightspeed.parse_webhook(body, currency, tax_inclusive=prices_include_tax)
+    raise PosBadResponse(f"{provider} webhooks are not supported")

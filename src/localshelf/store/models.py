@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -292,6 +293,7 @@ class Integration(Base):
     token_expires_at: Mapped[datetime | None] = mapped_column()  # None: the access token does not expire
     error_message: Mapped[str | None] = mapped_column(String(500))
     currency: Mapped[str | None] = mapped_column(String(3))  # the shop's, learned by the first sync
+    prices_include_tax: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     connected_at: Mapped[datetime | None] = mapped_column()
     last_sync_at: Mapped[datetime | None] = mapped_column()

@@ -4,7 +4,8 @@ Routes (POS-REFERENCE.md §4): ``GET /connect`` (redirects to ``redirect_uri`` w
 and ``state``), ``POST /api/1.0/token`` (form-encoded code exchange and refresh), ``GET /api/2.0/outlets``,
 ``/products`` and ``/inventory`` (``after`` version cursor, ``page_size``; answers ``{"data": [...],
 "version": {"min", "max"}}``, no ``version`` when empty). Deleted products are listed only with
-``deleted=true``. The error body shape ``{"error": ..., "details": ...}`` is unconfirmed; clients key on status.
+``deleted=true``. Webhooks: ``GET``/``POST /api/2.0/webhooks`` and ``GET``/``PUT``/``DELETE
+/api/2.0/webhooks/{id}`` (see :mod:`.webhooks`). The error body shape ``{"error": ..., "details": ...}`` is unconfirmed; clients key on status.
 
 Fault injection (``FakeLightspeed.inject``) applies to the next ``count`` requests whose path contains
 ``path_contains``: ``rate_limit`` answers 429 (with ``Retry-After`` when set), ``server_error`` answers
@@ -30,8 +31,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from localshelf.fakes.faults import Fault, answer, take
-from localshelf.fakes.lightspeed.state import LightspeedState
-from localshelf.fakes.lightspeed.wire import inventory_json, outlet_json, product_json
+from localshelf.fakes.lightspeed.state import WEBHOOK_TYPES, LightspeedState
+from localshelf.fakes.lightspeed.wire import inventory_json, outlet_json, product_json, webhook_json
 
 MAX_PAGE_SIZE = 10_000  # the real default and cap are unconfirmed
 DEFAULT_PAGE_SIZE = 1_000
@@ -61,6 +62,8 @@ class FakeLightspeed:
                 Route("/api/2.0/outlets", self._outlets),
                 Route("/api/2.0/products", self._products),
                 Route("/api/2.0/inventory", self._inventory),
+                Route("/api/2.0/webhooks", self._webhooks, methods=["GET", "POST"]),
+                Route("/api/2.0/webhooks/{webhook_id}", self._webhook, methods=["GET", "PUT", "DELETE"]),
             ]
         )
 
@@ -164,3 +167,46 @@ class FakeLightspeed:
 
     async def _inventory(self, request: Request) -> Response:
         return self._paged(request, self.state.inventory.values(), inventory_json)
+
+    # ------------------------------------------------------------ webhooks
+
+    async def _webhooks(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _error(401, "Unauthorized", "invalid or expired access token")
+        if request.method == "GET":
+            return JSONResponse({"data": [webhook_json(w) for w in self.state.webhooks.values()]})
+        body = await _json_body(request)
+        if body is None or not isinstance(body.get("url"), str) or body.get("type") not in WEBHOOK_TYPES:
+            return _error(400, "Bad Request", f"url and a type of {', '.join(WEBHOOK_TYPES)} are required")
+        webhook = self.state.add_webhook(body["url"], body["type"], body.get("active", True) is not False)
+        return JSONResponse({"data": webhook_json(webhook)})
+
+    async def _webhook(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _error(401, "Unauthorized", "invalid or expired access token")
+        webhook = self.state.webhooks.get(request.path_params["webhook_id"])
+        if webhook is None:
+            return _error(404, "Not Found", "no such webhook")
+        if request.method == "DELETE":
+            del self.state.webhooks[webhook.id]
+            return Response(status_code=204)
+        if request.method == "PUT":
+            body = await _json_body(request)
+            if (
+                body is None
+                or not isinstance(body.get("url", ""), str)
+                or body.get("type", webhook.type) not in WEBHOOK_TYPES
+            ):
+                return _error(400, "Bad Request", "url must be a string and type a webhook type")
+            webhook.url = body.get("url") or webhook.url
+            webhook.type = body.get("type", webhook.type)
+            webhook.active = body.get("active", webhook.active) is not False
+        return JSONResponse({"data": webhook_json(webhook)})
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None

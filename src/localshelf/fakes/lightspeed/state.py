@@ -63,6 +63,25 @@ class Inventory:
 
 
 @dataclass
+class Webhook:
+    id: str
+    url: str
+    type: str
+    active: bool = True
+
+
+WEBHOOK_TYPES = (
+    "sale.update",
+    "product.update",
+    "customer.update",
+    "inventory.update",
+    "register_closure.create",
+    "consignment.send",
+    "consignment.receive",
+)
+
+
+@dataclass
 class Grant:
     access_token: str
     refresh_token: str
@@ -89,6 +108,7 @@ class LightspeedState:
         self.inventory: dict[tuple[str, str], Inventory] = {}
         self.codes: dict[str, str] = {}  # authorization code -> redirect_uri
         self.grants: list[Grant] = []
+        self.webhooks: dict[str, Webhook] = {}
 
     # ------------------------------------------------------------ versions and timestamps
 
@@ -127,6 +147,13 @@ class LightspeedState:
         record.inventory_level, record.version = Decimal(level), self.next_version()
         self.inventory[key] = record
         return record
+
+    # ------------------------------------------------------------ webhooks
+
+    def add_webhook(self, url: str, type: str, active: bool = True) -> Webhook:
+        webhook = Webhook(str(uuid.uuid4()), url, type, active)
+        self.webhooks[webhook.id] = webhook
+        return webhook
 
     # ------------------------------------------------------------ OAuth
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localshelf.fakes.lightspeed.state import Inventory, Outlet, Product
+from localshelf.fakes.lightspeed.state import Inventory, Outlet, Product, Webhook
 
 
 def product_json(p: Product) -> dict[str, Any]:
@@ -61,3 +61,7 @@ def inventory_json(i: Inventory) -> dict[str, Any]:
         "reorder_amount": None,
         "version": i.version,
     }
+
+
+def webhook_json(w: Webhook) -> dict[str, Any]:
+    return {"id": w.id, "url": w.url, "active": w.active, "type": w.type}

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
@@ -36,6 +37,10 @@ from localshelf.fakes.lightspeed.state import seed as lightspeed_seed
 from localshelf.fakes.lightspeed.webhooks import WebhookSender as LightspeedWebhooks
 from localshelf.fakes.lightspeed.webhooks import form_body as lightspeed_form_body
 from localshelf.fakes.lightspeed.webhooks import signature_header as lightspeed_signature
+from localshelf.fakes.shopify import App as ShopifyApp
+from localshelf.fakes.shopify import FakeShopify, ShopifyState, inventory_level_payload, product_delete_payload
+from localshelf.fakes.shopify import Fault as ShopifyFault
+from localshelf.fakes.shopify import gid as shopify_gid
 from localshelf.fakes.square import App, FakeSquare, SquareState, catalog_version_updated, inventory_count_updated
 from localshelf.fakes.square import Fault as SquareFault
 from localshelf.fakes.square import WebhookSender as SquareWebhooks
@@ -56,6 +61,7 @@ pytestmark = pytest.mark.anyio
 
 WEB = "http://127.0.0.1:8765"
 KEY = TokenCipher.generate_key()
+SHOPIFY_SHOP = "alder-hardware.myshopify.com"
 Offer = tuple[str, str, str, int, int, str]  # sku, store id, gtin, price minor, quantity, status
 
 
@@ -63,8 +69,9 @@ class ProviderCase(Protocol):
     """What the contract needs from one provider's fake."""
 
     provider: str
+    account: str | None  # what start_pos_connect needs up front (Shopify's shop domain), else None
+    expiring_tokens: bool  # False: offline tokens that never expire (Shopify), nothing to refresh
     host: str  # the fake's base URL
-    webhooks: bool  # False: the provider's changes reach us by polling (incremental syncs) only
 
     def app(self) -> Any: ...
 
@@ -98,7 +105,8 @@ def _status(active: bool, quantity: int) -> str:
 class CloverCase:
     provider = "clover"
     host = "https://clover.fake"
-    webhooks = True
+    account = None
+    expiring_tokens = True
 
     def __init__(self) -> None:
         app = CloverApp("APPID0000001", "clover-client", "clover-secret", "clover-auth-code")
@@ -177,7 +185,8 @@ class CloverCase:
 class SquareCase:
     provider = "square"
     host = "https://connect.squareup.fake"
-    webhooks = True
+    account = None
+    expiring_tokens = True
 
     def __init__(self) -> None:
         self.state = SquareState(App("sq0idp-test", "sq0csp-test"), clock=time.time, token_lifetime_seconds=60.0)
@@ -260,7 +269,8 @@ class LightspeedCase:
 
     provider = "lightspeed"
     host = "https://mystore.lightspeed.fake"
-    webhooks = True
+    account = None
+    expiring_tokens = True
 
     def __init__(self) -> None:
         self.state = lightspeed_seed(LightspeedState(clock=time.time, access_ttl=60), products=30, outlets=2)
@@ -338,7 +348,92 @@ class LightspeedCase:
         self.state.grants.clear()
 
 
+class ShopifyCase:
+    """Shopify: offline tokens (no expiry), a webhook subscription per topic at a per-integration secret URL,
+    HMAC-signed deliveries, GraphQL cost throttling."""
+
+    provider = "shopify"
+    account = SHOPIFY_SHOP
+    expiring_tokens = False
+    host = f"https://{SHOPIFY_SHOP}"
+
+    def __init__(self) -> None:
+        self.state = ShopifyState(ShopifyApp("shopify-client", "shopify-secret"), clock=time.time)
+        self.shop = self.state.add_shop(SHOPIFY_SHOP, restore_rate=100_000.0)
+        self.state.seed(self.shop, products=30, locations=2, variants_per_product=2, seed=11)
+        self.fake = FakeShopify(self.state)
+        self.last: tuple[str, dict[str, Any]] = ("", {})
+
+    def app(self) -> Any:
+        return self.fake
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "shopify_client_id": "shopify-client",
+            "shopify_client_secret": "shopify-secret",
+            "shopify_base_url_template": "https://{shop}",
+        }
+
+    def locations(self) -> list[str]:
+        return [shopify_gid("Location", location) for location in self.shop.locations]
+
+    def expected(self, stores: dict[str, str]) -> set[Offer]:
+        found = set()
+        for product in self.shop.products.values():
+            for variant in product.variants:
+                if not variant.barcode or not is_valid_gtin(variant.barcode):
+                    continue
+                for (item, location), quantity in self.shop.levels.items():
+                    if item != variant.inventory_item_id:
+                        continue
+                    price = int(Decimal(variant.price) * 100)
+                    sku = variant.sku or shopify_gid("ProductVariant", variant.id)
+                    status = _status(product.status == "ACTIVE", max(quantity, 0))
+                    store = stores[shopify_gid("Location", location)]
+                    found.add((sku, store, normalize_gtin(variant.barcode), price, max(quantity, 0), status))
+        return found
+
+    def _barcoded(self) -> list[Any]:
+        return [p for p in self.shop.products.values() if p.status == "ACTIVE" and all(v.barcode for v in p.variants)]
+
+    def sell_out_one(self) -> None:
+        variant = self._barcoded()[0].variants[0]
+        location = next(iter(self.shop.locations))
+        self.state.set_available(self.shop, variant.inventory_item_id, location, 0)
+        payload = inventory_level_payload(self.shop, variant.inventory_item_id, location)
+        self.last = ("inventory_levels/update", payload)
+
+    def delete_one(self) -> None:
+        product = self._barcoded()[-1]
+        del self.shop.products[product.id]
+        for key in [key for key in self.shop.levels if self.shop.variant_by_item(key[0]) is None]:
+            del self.shop.levels[key]
+        self.last = ("products/delete", product_delete_payload(product.id))
+
+    async def notify(self, client: httpx.AsyncClient, url: str) -> httpx.Response:
+        topic, payload = self.last
+        answers = await self.fake.webhooks.emit(client, self.shop, topic, payload)
+        assert len(answers) == 1, "one subscription per topic"
+        return answers[0]
+
+    async def notify_unauthenticated(self, client: httpx.AsyncClient, url: str) -> httpx.Response:
+        subscription = next(iter(self.shop.subscriptions.values()))
+        body, headers = self.fake.webhooks.build(self.shop, "inventory_levels/update", {"inventory_item_id": 1})
+        forged = {**headers, "X-Shopify-Hmac-Sha256": "bm90IHRoZSBzaWduYXR1cmU="}
+        return await client.post(subscription.uri, content=body, headers=forged)
+
+    def webhook_path(self) -> str:
+        return "/webhooks/shopify/<subscribed>"
+
+    def throttle_next(self, count: int) -> None:
+        self.fake.inject(ShopifyFault("rate_limit", count=count, retry_after=0, path_contains="/graphql.json"))
+
+    def revoke(self) -> None:
+        self.shop.tokens.clear()
+
+
 CASES: dict[str, Callable[[], ProviderCase]] = {
+    "shopify": ShopifyCase,
     "clover": CloverCase,
     "square": SquareCase,
     "lightspeed": LightspeedCase,
@@ -407,7 +502,7 @@ async def connect_through_the_pages(live: Live) -> str:
         connect.start_pos_connect,
         live.organization_id,
         live.case.provider,
-        None,
+        live.case.account,
         now,
         WEB,
         frozenset({live.case.provider}),
@@ -446,13 +541,14 @@ def publish_stores(live: Live) -> dict[str, str]:
     return stores
 
 
-def stored_tokens(database: Database, integration_id: str) -> tuple[str, str]:
+def stored_tokens(database: Database, integration_id: str) -> tuple[str, str | None]:
     """The integration's (access, refresh) tokens, decrypted."""
     cipher = TokenCipher.from_setting(KEY)
     with database.session() as session:
         row = session.scalar(select(Integration).where(Integration.public_id == integration_id))
-        assert row is not None and row.access_token_encrypted and row.refresh_token_encrypted
-        return cipher.decrypt(row.access_token_encrypted), cipher.decrypt(row.refresh_token_encrypted)
+        assert row is not None and row.access_token_encrypted
+        refresh = row.refresh_token_encrypted
+        return cipher.decrypt(row.access_token_encrypted), cipher.decrypt(refresh) if refresh else None
 
 
 def events(database: Database) -> int:
@@ -474,30 +570,26 @@ async def test_a_provider_connects_syncs_exactly_and_follows_its_webhooks(live: 
         assert job["state"] == "succeeded", job
         assert stored_offers(live.database) == live.case.expected(stores)
         refreshed = stored_tokens(live.database, integration)
-        assert refreshed[0] != issued[0]  # the access token was refreshed before it expired
+        # an expiring access token was refreshed before it expired; an offline one is kept
+        assert (refreshed[0] != issued[0]) is live.case.expiring_tokens
 
         for change in (live.case.sell_out_one, live.case.delete_one):
             change()
-            if live.case.webhooks:
-                answer = await live.case.notify(live.web, f"{WEB}{live.case.webhook_path()}")
-                assert answer.status_code == 200, answer.text
-                worker = live.worker()
-                await worker.apply_pending_events()
-                while await worker.run_next_job():
-                    pass
-            else:
-                polled = await call(agent, "trigger_sync", integration_id=integration, mode="incremental")
-                assert polled["job"]["state"] == "succeeded", polled
+            answer = await live.case.notify(live.web, f"{WEB}{live.case.webhook_path()}")
+            assert answer.status_code == 200, answer.text
+            worker = live.worker()
+            await worker.apply_pending_events()
+            while await worker.run_next_job():
+                pass
             assert stored_offers(live.database) == live.case.expected(stores)
 
-    if not live.case.webhooks:
-        return
     before = events(live.database)
     refused = await live.case.notify_unauthenticated(live.web, f"{WEB}{live.case.webhook_path()}")
     assert refused.status_code == 401 and events(live.database) == before
     with live.database.session() as session:
         stored = session.scalar(select(Integration).where(Integration.public_id == integration))
-        assert stored is not None and stored.status == "connected" and stored.token_expires_at is not None
+        assert stored is not None and stored.status == "connected"
+        assert (stored.token_expires_at is not None) is live.case.expiring_tokens
 
 
 async def test_a_refused_token_refresh_asks_for_reauthorization_in_every_tool(live: Live) -> None:

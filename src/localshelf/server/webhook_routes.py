@@ -79,6 +79,14 @@ def _answer(status: int, outcome: str) -> JSONResponse:
 
 
 def register_webhook_routes(server: MCPServer[Any], settings: Settings, database: Database, nudge: Nudge) -> None:
+    async def keep(
+        receiver: webhooks.Receiver, event_id: str, topic: str, body: bytes, triggered_at: datetime, now: datetime
+    ) -> Response:
+        """Store a verified delivery for its own integration, wake the worker, answer the provider."""
+        stored = await database.run(webhooks.store_event, receiver, event_id, topic, body, triggered_at, now)
+        nudge.set()
+        return _answer(200, "accepted" if stored else "duplicate")
+
     @server.custom_route("/webhooks/shopify/{secret}", methods=["POST"])  # type: ignore[untyped-decorator]
     async def shopify_webhook(request: Request) -> Response:
         now = datetime.now(UTC)
@@ -94,10 +102,7 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
         if not receiver.connected or topic not in webhooks.SHOPIFY_TOPICS:
             return _answer(200, "ignored")
         event_id = _header(request, "event-id") or _header(request, "webhook-id") or hashlib.sha256(body).hexdigest()
-        triggered_at = _time(_header(request, "triggered-at"), now)
-        stored = await database.run(webhooks.store_event, receiver, event_id, topic, body, triggered_at, now)
-        nudge.set()
-        return _answer(200, "accepted" if stored else "duplicate")
+        return await keep(receiver, event_id, topic, body, _time(_header(request, "triggered-at"), now), now)
 
     @server.custom_route("/webhooks/lightspeed/{secret}", methods=["POST"])  # type: ignore[untyped-decorator]
     async def lightspeed_webhook(request: Request) -> Response:
@@ -120,12 +125,7 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
             return _answer(401, "unknown endpoint")
         if not receiver.connected or delivery.topic not in lightspeed.WEBHOOK_TOPICS:
             return _answer(200, "ignored")
-        triggered_at = delivery.changed_at or now
-        stored = await database.run(
-            webhooks.store_event, receiver, delivery.event_id, delivery.topic, body, triggered_at, now
-        )
-        nudge.set()
-        return _answer(200, "accepted" if stored else "duplicate")
+        return await keep(receiver, delivery.event_id, delivery.topic, body, delivery.changed_at or now, now)
 
     async def app_wide(provider: str, body: bytes, merchants: dict[str, tuple[str, str]], now: datetime) -> Response:
         """Store one event per connected integration of each merchant named; `merchants` maps merchant id to

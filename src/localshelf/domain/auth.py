@@ -36,6 +36,7 @@ class Scope(StrEnum):
     INTEGRATIONS_WRITE = "integrations:write"
     ORGANIZATIONS_WRITE = "organizations:write"
     KEYS_WRITE = "keys:write"
+    BRANDS_WRITE = "brands:write"
 
 
 ALL_SCOPES = frozenset(scope.value for scope in Scope)

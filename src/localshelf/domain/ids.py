@@ -31,6 +31,9 @@ ID_PREFIXES: dict[str, str] = {
     "integration": "int",
     "sync_job": "job",
     "webhook_endpoint": "whk",
+    "movement": "mov",
+    "brand": "brd",
+    "brand_claim": "clm",
 }
 
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"

@@ -7,7 +7,7 @@ never maps them, so everything here is portable.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -150,6 +151,9 @@ class InStoreOffer(Base):
     status: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(8), default="manual")
     last_inventory_sync: Mapped[datetime | None] = mapped_column()
+    # Per-offer stock rules (None: the default low-stock level; no reorder alert).
+    low_stock_threshold: Mapped[int | None] = mapped_column(Integer)
+    reorder_point: Mapped[int | None] = mapped_column(Integer)
     # The POS variant this offer mirrors (None for manual offers); a sync owns such offers.
     pos_item_id: Mapped[int | None] = mapped_column(ForeignKey("pos_items.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -374,6 +378,8 @@ class PosItem(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     pos_updated_at: Mapped[datetime] = mapped_column()  # newest POS time applied: older updates are ignored
     last_seen_job_id: Mapped[int | None] = mapped_column(Integer)  # the last full sync that listed it
+    # A GTIN the retailer gave a barcode-less item (match_retailer_item); kept across syncs.
+    matched_gtin: Mapped[str | None] = mapped_column(String(14))
 
 
 class PosStock(Base):
@@ -484,3 +490,114 @@ class WebhookEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     applied_at: Mapped[datetime | None] = mapped_column()
     outcome: Mapped[str | None] = mapped_column(String(300))
+
+
+MOVEMENT_REASONS = ("sale", "return", "refund", "restock", "adjustment", "shrinkage")
+MOVEMENT_SOURCES = ("manual", "pos")
+
+
+class InventoryMovement(Base):
+    """One stock change with its cause: recorded once per (organization, external_id)."""
+
+    __tablename__ = "inventory_movements"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "external_id", name="uq_movement_external_id"),
+        CheckConstraint(_in("reason", MOVEMENT_REASONS), name="reason"),
+        CheckConstraint(_in("source", MOVEMENT_SOURCES), name="source"),
+        Index("ix_movements_offer_occurred", "offer_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("in_store_offers.id", ondelete="SET NULL"))
+    pos_item_id: Mapped[int | None] = mapped_column(ForeignKey("pos_items.id", ondelete="SET NULL"))
+    location_external_id: Mapped[str | None] = mapped_column(String(255))  # the POS location, for POS movements
+    delta: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(8))
+    external_id: Mapped[str] = mapped_column(String(255))
+    occurred_at: Mapped[datetime] = mapped_column()
+    applied: Mapped[bool] = mapped_column(Boolean)  # False: the stock already reflected it (a newer count)
+    quantity_after: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+BRAND_CLAIM_STATUSES = ("pending", "verified", "rejected")
+
+
+class Brand(Base):
+    __tablename__ = "brands"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)  # casefolded, spaces collapsed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BrandClaim(Base):
+    """An organization's claim to own a brand, with the GS1 company prefixes it says are its own."""
+
+    __tablename__ = "brand_claims"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "brand_id", name="uq_brand_claim"),
+        CheckConstraint(_in("status", BRAND_CLAIM_STATUSES), name="status"),
+        Index("ix_brand_claims_brand_status", "brand_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    evidence_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decision_note: Mapped[str | None] = mapped_column(String(300))
+
+
+class BrandClaimPrefix(Base):
+    """One GS1 company prefix (6-12 digits, as on a GTIN-13) of a claim; GTIN-14 = indicator digit + it + ..."""
+
+    __tablename__ = "brand_claim_prefixes"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("brand_claims.id", ondelete="CASCADE"), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(12), primary_key=True, index=True)
+
+
+class SearchImpressionDaily(Base):
+    """How often a store's offer of a product was returned by search or availability calls, per day."""
+
+    __tablename__ = "search_impressions_daily"
+    __table_args__ = (Index("ix_impressions_organization_day", "organization_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    impressions: Mapped[int] = mapped_column(Integer)
+
+
+class SearchDemandDaily(Base):
+    """Searches per day and coarse area (a ~11 km grid cell, never a point) for a product or a brand, and how many
+    of them found no store with it in stock nearby. No query text, no person."""
+
+    __tablename__ = "search_demand_daily"
+    __table_args__ = (
+        UniqueConstraint("day", "cell", "subject", name="uq_search_demand"),
+        Index("ix_search_demand_brand", "brand_id", "day"),
+        Index("ix_search_demand_product", "product_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    cell: Mapped[str] = mapped_column(String(24))  # "lat,lon" of the cell's south-west corner, 0.1° steps
+    subject: Mapped[str] = mapped_column(String(40))  # "product:<id>" or "brand:<id>"
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    cell_latitude: Mapped[float] = mapped_column(Float)  # the cell's centre
+    cell_longitude: Mapped[float] = mapped_column(Float)
+    searches: Mapped[int] = mapped_column(Integer)
+    unmet: Mapped[int] = mapped_column(Integer)  # searches that found no in-stock offer of it nearby

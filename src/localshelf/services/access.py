@@ -83,3 +83,13 @@ def tenant_object(uow: UnitOfWork, model: type[Child], public_id: str, need: Rol
 def require_writer_somewhere(uow: UnitOfWork) -> None:
     if not uow.actor.writes_somewhere():
         raise Forbidden("Registering products needs an owner or manager role in some organization.")
+
+
+def own_location_pk(uow: UnitOfWork, organization: Organization, location_id: str | None) -> int | None:
+    """The pk of `location_id` when it is one of `organization`'s stores (None: no filter); else not_found."""
+    if location_id is None:
+        return None
+    location = by_public_id(uow.session, Location, location_id)
+    if location.organization_id != organization.id:
+        raise NotFound.of("location", location_id)
+    return location.id

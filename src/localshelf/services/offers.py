@@ -13,7 +13,7 @@ from localshelf.domain.gtin import normalize_gtin
 from localshelf.domain.ids import new_public_id
 from localshelf.domain.money import normalize_currency, validate_amount_minor
 from localshelf.domain.stock import OfferStatus, status_for_quantity
-from localshelf.services.access import readable, writable
+from localshelf.services.access import own_location_pk, readable, writable
 from localshelf.services.cursors import decode_cursor, encode_cursor
 from localshelf.services.lookup import by_public_id, product_by_gtin
 from localshelf.services.present import offer_view
@@ -33,7 +33,8 @@ def _check_stock(quantity: int, status: str) -> None:
         )
 
 
-def _resolve_product(uow: UnitOfWork, product_id: str | None, gtin: str | None) -> Product:
+def resolve_product(uow: UnitOfWork, product_id: str | None, gtin: str | None) -> Product:
+    """The product named by exactly one of its id or its GTIN."""
     if (product_id is None) == (gtin is None):
         raise InvalidInput("Give exactly one of product_id or gtin.")
     if product_id is not None:
@@ -63,7 +64,7 @@ def create_in_store_offer(
     location = by_public_id(uow.session, Location, location_id)
     if location.organization_id != organization.id:
         raise NotFound.of("location", location_id)
-    product = _resolve_product(uow, product_id, gtin)
+    product = resolve_product(uow, product_id, gtin)
     validate_amount_minor(price_minor)
     currency = normalize_currency(currency)
     status = status or status_for_quantity(quantity_on_hand)
@@ -128,7 +129,7 @@ def update_in_store_offer(
         offer.currency = normalize_currency(currency)
     if quantity_on_hand is not None or status is not None:
         quantity = offer.quantity_on_hand if quantity_on_hand is None else quantity_on_hand
-        new_status = status or status_for_quantity(quantity)
+        new_status = status or status_for_quantity(quantity, offer.low_stock_threshold)
         _check_stock(quantity, new_status)
         offer.quantity_on_hand, offer.status = quantity, new_status
         offer.last_inventory_sync = now  # a person just confirmed the stock level
@@ -146,12 +147,7 @@ def list_in_store_offers(
     now: datetime,
 ) -> OfferPage:
     organization = readable(uow, Organization, organization_id)
-    location_pk = None
-    if location_id is not None:
-        location = by_public_id(uow.session, Location, location_id)
-        if location.organization_id != organization.id:
-            raise NotFound.of("location", location_id)
-        location_pk = location.id
+    location_pk = own_location_pk(uow, organization, location_id)
     after = decode_cursor("o", cursor) if cursor else None
     rows, total = queries.offers_page(uow.session, organization.id, location_pk, status, after, limit + 1)
     page = rows[:limit]

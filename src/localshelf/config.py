@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     )
     shopify_client_id: str | None = None
     shopify_client_secret: str | None = None
-    shopify_scopes: str = "read_products,read_inventory,read_locations"
+    shopify_scopes: str = "read_products,read_inventory,read_locations,read_orders"
     shopify_api_version: str = "2025-07"
     shopify_base_url_template: str = Field(
         default="https://{shop}",

@@ -96,7 +96,7 @@ async def test_a_new_retailer_goes_from_signed_up_to_found_in_local_search(
             integration = polled["integration"]["id"]
             # 5. live updates are wired
             endpoints = await call(agent, "list_webhook_endpoints", integration_id=integration)
-            assert len(endpoints["endpoints"]) > 0 and len(shop.subscriptions) == 5
+            assert len(endpoints["endpoints"]) > 0 and len(shop.subscriptions) == 7
             # 6. the initial full sync runs by itself
             job = await eventually(lambda: _finished_job(agent, integration), "the initial sync")
             assert job["kind"] == "full" and job["state"] == "succeeded", job

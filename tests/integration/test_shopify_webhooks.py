@@ -50,7 +50,15 @@ pytestmark = pytest.mark.anyio
 
 WEB_BASE_URL = "http://127.0.0.1:8765"  # the harness' public_url without /mcp
 HOOK_PREFIX = f"{WEB_BASE_URL}/webhooks/shopify/"
-FAKE_TOPICS = {"INVENTORY_LEVELS_UPDATE", "PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "APP_UNINSTALLED"}
+FAKE_TOPICS = {
+    "INVENTORY_LEVELS_UPDATE",
+    "PRODUCTS_CREATE",
+    "PRODUCTS_UPDATE",
+    "PRODUCTS_DELETE",
+    "APP_UNINSTALLED",
+    "ORDERS_CREATE",
+    "REFUNDS_CREATE",
+}
 OTHER_SHOP = "elm-street-books.myshopify.com"
 
 
@@ -179,11 +187,11 @@ async def hooks(shop: Connected) -> AsyncIterator[Hooks]:
 # ------------------------------------------------------------------------------------------- provisioning
 
 
-async def test_provisioning_subscribes_five_topics_to_one_secret_url_stored_only_hashed(hooks: Hooks) -> None:
-    """Provisioning makes one endpoint with five topics, five subscriptions at the fake and no plain secret."""
+async def test_provisioning_subscribes_seven_topics_to_one_secret_url_stored_only_hashed(hooks: Hooks) -> None:
+    """Provisioning makes one endpoint with seven topics, seven subscriptions at the fake and no plain secret."""
     shop = hooks.shop
     subscriptions = list(shop.shop.subscriptions.values())
-    assert len(subscriptions) == 5
+    assert len(subscriptions) == 7
     assert {sub.topic for sub in subscriptions} == FAKE_TOPICS
     assert all(sub.uri.startswith(HOOK_PREFIX) for sub in subscriptions)
     secret = hooks.secret()
@@ -440,7 +448,7 @@ async def test_rotating_the_secret_moves_the_subscriptions_and_keeps_the_old_url
         rotated = await call(client, "rotate_webhook_secret", endpoint_id=endpoint_id)
     new_url, new_secret = hooks.url(), hooks.secret()
     assert new_url != old_url and new_url.startswith(HOOK_PREFIX)
-    assert len(shop.shop.subscriptions) == 5
+    assert len(shop.shop.subscriptions) == 7
     rotated_at = datetime.fromisoformat(rotated["rotated_at"])
     assert datetime.fromisoformat(rotated["previous_secret_valid_until"]) == rotated_at + webhooks.SECRET_GRACE
 

@@ -55,7 +55,15 @@ def body(payload: Any) -> bytes:
 def test_topics_are_the_subscribed_ones() -> None:
     assert (
         frozenset(
-            {"inventory_levels/update", "products/create", "products/update", "products/delete", "app/uninstalled"}
+            {
+                "inventory_levels/update",
+                "products/create",
+                "products/update",
+                "products/delete",
+                "app/uninstalled",
+                "orders/create",
+                "refunds/create",
+            }
         )
         == TOPICS
     )

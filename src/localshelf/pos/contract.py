@@ -111,7 +111,25 @@ class AppUninstalled:
     pass
 
 
-PosEvent = StockChanged | ItemsChanged | ProductDeleted | CatalogChanged | AppUninstalled
+@dataclass(frozen=True, slots=True)
+class StockMoved:
+    """A sale, return or cancellation moved ``delta`` units of one item at one POS location (a relative change).
+
+    The item is named by its inventory item id or, when the provider only names the variant (order lines), by the
+    variant's id. ``external_id`` identifies this one movement at the provider (a redelivery carries the same).
+    Applied only when ``occurred_at`` is newer than the stored level; otherwise the level already includes it.
+    """
+
+    external_id: str
+    delta: int
+    reason: str  # one of store.models.MOVEMENT_REASONS
+    location_external_id: str | None  # None: the provider did not say where (e.g. an online order)
+    occurred_at: datetime | None
+    inventory_item_id: str | None = None
+    variant_external_id: str | None = None
+
+
+PosEvent = StockChanged | ItemsChanged | ProductDeleted | CatalogChanged | AppUninstalled | StockMoved
 
 
 # ---------------------------------------------------------------- OAuth

@@ -1,9 +1,10 @@
 """Shopify webhook bodies → provider-neutral events (pure: no I/O, no database, no signature check).
 
 Verify ``X-Shopify-Hmac-Sha256`` first (see :mod:`localshelf.pos.signatures`), then call
-:func:`parse_event` with the ``X-Shopify-Topic`` header, the raw body and the shop's currency. Bodies are
+:func:`parse_events` with the ``X-Shopify-Topic`` header, the raw body and the shop's currency. Bodies are
 REST-style snake_case JSON with integer ids; events carry the GraphQL GIDs the catalog reader uses
-(``gid://shopify/ProductVariant/<id>``, ...), so webhook and sync records compare equal.
+(``gid://shopify/ProductVariant/<id>``, ...), so webhook and sync records compare equal. Orders and refunds
+(``orders/create``, ``refunds/create``) become one :class:`StockMoved` per line that moves stock.
 
 Strict with what identifies or prices a record (ids, title, status, price, ``available``); lenient with
 descriptive extras (vendor, product_type, images, body_html, sku, barcode). Anything unusable raises
@@ -29,28 +30,37 @@ from localshelf.pos.contract import (
     PosStock,
     ProductDeleted,
     StockChanged,
+    StockMoved,
 )
 
 Json = dict[str, Any]
 DEFAULT_VARIANT_TITLE = "Default Title"
+MOVEMENT_TOPICS = frozenset({"orders/create", "refunds/create"})  # need the read_orders scope
 TOPICS = frozenset(
     {"inventory_levels/update", "products/create", "products/update", "products/delete", "app/uninstalled"}
+    | MOVEMENT_TOPICS
 )
+# A refund line's restock_type → the movement's reason; "no_restock" (and anything unknown) moves no stock.
+RESTOCK_REASONS = {"return": "return", "legacy_restock": "return", "cancel": "refund"}
 
 
 ShopifyEvent: TypeAlias = StockChanged | ItemsChanged | ProductDeleted | AppUninstalled  # see pos.contract
 
 
+def parse_events(topic: str, body: bytes, currency: str) -> list[ShopifyEvent | StockMoved]:
+    """Parse one delivery of any subscribed topic: an order or a refund gives one movement per stock-moving line."""
+    if topic == "orders/create":
+        return list(_order_moves(_payload(topic, body)))
+    if topic == "refunds/create":
+        return list(_refund_moves(_payload(topic, body)))
+    return [parse_event(topic, body, currency)]
+
+
 def parse_event(topic: str, body: bytes, currency: str) -> ShopifyEvent:
-    """Parse one delivery. ``currency`` is the shop's (prices in the body carry none)."""
-    if topic not in TOPICS:
+    """Parse one delivery of a single-record topic. ``currency`` is the shop's (prices in the body carry none)."""
+    if topic not in TOPICS or topic in MOVEMENT_TOPICS:
         raise PosBadResponse(f"Unsupported Shopify webhook topic {topic[:60]!r}")
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        raise PosBadResponse(f"Shopify webhook {topic} body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise PosBadResponse(f"Shopify webhook {topic} body is not a JSON object")
+    payload = _payload(topic, body)
     if topic == "inventory_levels/update":
         return _stock_changed(payload)
     if topic == "products/delete":
@@ -58,6 +68,16 @@ def parse_event(topic: str, body: bytes, currency: str) -> ShopifyEvent:
     if topic == "app/uninstalled":
         return AppUninstalled()
     return _items_changed(payload, normalize_currency(currency))
+
+
+def _payload(topic: str, body: bytes) -> Json:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        raise PosBadResponse(f"Shopify webhook {topic} body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise PosBadResponse(f"Shopify webhook {topic} body is not a JSON object")
+    return payload
 
 
 # ---------------------------------------------------------------- topics
@@ -122,7 +142,95 @@ def _items_changed(product: Json, currency: str) -> ItemsChanged:
     return ItemsChanged(product_external_id=product_id, items=tuple(items), updated_at=product_updated)
 
 
+def _order_moves(order: Json) -> list[StockMoved]:
+    """orders/create: each line sold from the order's location (POS orders carry ``location_id``; online orders
+    do not, and their level change arrives as inventory_levels/update). Custom and gift-card lines move nothing."""
+    order_id = _number(order, "id", "Order", "order id")
+    if order.get("cancelled_at") is not None:
+        return []
+    location = _opt_gid(order, "location_id", "Location", "order")
+    occurred = _timestamp(order.get("created_at"), "order created_at") or _timestamp(
+        order.get("processed_at"), "order processed_at"
+    )
+    moves = []
+    for index, line in enumerate(_list(order, "line_items", "order")):
+        where = f"line_items[{index}]"
+        if not isinstance(line, dict):
+            raise PosBadResponse(f"Shopify webhook order {where} is not an object")
+        line_id = _number(line, "id", "LineItem", f"{where}.id")
+        quantity = _quantity(line.get("quantity"), where)
+        if line.get("variant_id") is None or line.get("gift_card") is True or quantity == 0:
+            continue
+        moves.append(
+            StockMoved(
+                external_id=f"shopify:order:{order_id}:{line_id}",
+                delta=-quantity,
+                reason="sale",
+                location_external_id=location,
+                occurred_at=occurred,
+                variant_external_id=_gid(line, "variant_id", "ProductVariant", f"{where}.variant_id", fallback=None),
+            )
+        )
+    return moves
+
+
+def _refund_moves(refund: Json) -> list[StockMoved]:
+    """refunds/create: each refunded line restocked ("return", "cancel") at its ``location_id`` comes back."""
+    refund_id = _number(refund, "id", "Refund", "refund id")
+    occurred = _timestamp(refund.get("created_at"), "refund created_at") or _timestamp(
+        refund.get("processed_at"), "refund processed_at"
+    )
+    moves = []
+    for index, line in enumerate(_list(refund, "refund_line_items", "refund")):
+        where = f"refund_line_items[{index}]"
+        if not isinstance(line, dict):
+            raise PosBadResponse(f"Shopify webhook refund {where} is not an object")
+        line_id = _number(line, "id", "RefundLineItem", f"{where}.id")
+        quantity = _quantity(line.get("quantity"), where)
+        reason = RESTOCK_REASONS.get(str(line.get("restock_type")).lower())
+        sold = line.get("line_item")
+        if reason is None or quantity == 0 or not isinstance(sold, dict) or sold.get("variant_id") is None:
+            continue
+        moves.append(
+            StockMoved(
+                external_id=f"shopify:refund:{refund_id}:{line_id}",
+                delta=quantity,
+                reason=reason,
+                location_external_id=_opt_gid(line, "location_id", "Location", where),
+                occurred_at=occurred,
+                variant_external_id=_gid(
+                    sold, "variant_id", "ProductVariant", f"{where}.line_item.variant_id", fallback=None
+                ),
+            )
+        )
+    return moves
+
+
 # ---------------------------------------------------------------- fields
+
+
+def _number(obj: Json, key: str, kind: str, what: str) -> int:
+    number = _id_number(obj.get(key), kind)
+    if number is None:
+        number = _id_number(obj.get("admin_graphql_api_id"), kind)
+    if number is None:
+        raise PosBadResponse(f"Shopify webhook has a missing or invalid {what}")
+    return number
+
+
+def _list(obj: Json, key: str, what: str) -> list[Any]:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PosBadResponse(f"Shopify webhook {what} has an invalid {key} list")
+    return value
+
+
+def _quantity(value: object, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise PosBadResponse(f"Shopify webhook {where} has a missing or invalid quantity")
+    return value
 
 
 def _id_number(value: object, kind: str) -> int | None:

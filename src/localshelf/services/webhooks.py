@@ -27,8 +27,9 @@ from localshelf.pos.contract import (
     PosEvent,
     ProductDeleted,
     StockChanged,
+    StockMoved,
 )
-from localshelf.services import sync_jobs
+from localshelf.services import pos_movements, sync_jobs
 from localshelf.services.access import tenant_object
 from localshelf.services.connect import owned_integration
 from localshelf.services.materialize import materialize
@@ -348,11 +349,17 @@ def _apply(uow: UnitOfWork, integration: Integration, event: WebhookEvent, now: 
             )
         elif isinstance(change, ProductDeleted):
             touched += staging.mark_product_deleted(uow, integration.id, change.product_external_id, event.triggered_at)
+    moves = [change for change in parsed if isinstance(change, StockMoved)]
+    if moves:
+        moved = pos_movements.apply_movements(uow, integration, moves, event.triggered_at, now)
+        touched += moved.touched
+        outcomes.append(moved.summary())
     if not touched:
         state = "applied" if any(isinstance(change, CatalogChanged) for change in parsed) else "ignored"
         return state, "; ".join(outcomes) or "nothing to change"
     tally = materialize(uow, integration.organization_id, integration.id, sorted(set(touched)), now)
-    return "applied", f"{tally.created} created, {tally.updated} updated, {tally.removed} removed"
+    done = f"{tally.created} created, {tally.updated} updated, {tally.removed} removed"
+    return "applied", f"{outcomes[-1]}; {done}" if moves else done
 
 
 def _uninstalled(integration: Integration, now: datetime) -> tuple[str, str]:
@@ -366,7 +373,7 @@ def parse_events(
 ) -> list[PosEvent]:
     """The provider's parser, as a list of neutral events."""
     if provider == "shopify":
-        return [shopify_webhooks.parse_event(topic, body, currency)]
+        return list(shopify_webhooks.parse_events(topic, body, currency))
     if provider == "clover":
         return clover.parse_webhook(body)
     if provider == "square":

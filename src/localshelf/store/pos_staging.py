@@ -10,11 +10,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from localshelf.store.db import UnitOfWork
-from localshelf.store.models import InStoreOffer, PosItem, PosLocationLink, PosStock, Product, RetailerItem
+from localshelf.store.models import (
+    InStoreOffer,
+    InventoryMovement,
+    PosItem,
+    PosLocationLink,
+    PosStock,
+    Product,
+    RetailerItem,
+)
 
 ITEM_FIELDS = (
     "product_external_id",
@@ -31,7 +39,7 @@ ITEM_FIELDS = (
     "currency",
     "active",
     "pos_updated_at",
-)
+)  # never `matched_gtin`: the retailer's match (match_retailer_item) survives every sync and webhook
 
 
 def upsert_items(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[str, Any]], job_id: int | None) -> None:
@@ -86,6 +94,58 @@ def upsert_stock(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[st
                 .values(last_seen_job_id=job_id)
             )
     return written
+
+
+def move_stock(
+    uow: UnitOfWork, integration_id: int, inventory_item_id: str, location_external_id: str, delta: int, at: datetime
+) -> int | None:
+    """Add ``delta`` to a staged level if ``at`` is strictly newer than it (its time becomes ``at``); returns the new
+    quantity, or None when the level is missing or as new (a level counted at or after ``at`` already includes it)."""
+    result = uow.session.execute(
+        update(PosStock)
+        .where(
+            PosStock.integration_id == integration_id,
+            PosStock.inventory_item_id == inventory_item_id,
+            PosStock.location_external_id == location_external_id,
+            PosStock.pos_updated_at < at,
+        )
+        .values(quantity=PosStock.quantity + delta, pos_updated_at=at)
+        .returning(PosStock.quantity)
+        .execution_options(synchronize_session=False)
+    )
+    row = result.first()
+    return None if row is None else int(row[0])
+
+
+def stock_quantity(
+    session: Session, integration_id: int, inventory_item_id: str, location_external_id: str
+) -> int | None:
+    return session.scalar(
+        select(PosStock.quantity).where(
+            PosStock.integration_id == integration_id,
+            PosStock.inventory_item_id == inventory_item_id,
+            PosStock.location_external_id == location_external_id,
+        )
+    )
+
+
+def record_movement(uow: UnitOfWork, values: Mapping[str, Any]) -> int | None:
+    """Insert one inventory movement; None when its (organization, external_id) was recorded before."""
+    return uow.session.scalar(
+        uow.dialect.insert_ignoring_duplicates(InventoryMovement).values(dict(values)).returning(InventoryMovement.id)
+    )
+
+
+def offer_id_of(session: Session, pos_item_id: int, location_id: int) -> int | None:
+    return session.scalar(
+        select(InStoreOffer.id).where(InStoreOffer.pos_item_id == pos_item_id, InStoreOffer.location_id == location_id)
+    )
+
+
+def item_by_external_id(session: Session, integration_id: int, external_id: str) -> PosItem | None:
+    return session.scalar(
+        select(PosItem).where(PosItem.integration_id == integration_id, PosItem.external_id == external_id)
+    )
 
 
 def _by_location(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
@@ -271,10 +331,12 @@ def upsert_retailer_items(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) ->
         return
     insert = uow.dialect.insert(RetailerItem).values(list(rows))
     fields = ("name", "price_minor", "currency", "quantity_on_hand", "pos_item_id")
+    # A POS item without a matched GTIN must not unmatch a row a person matched (a manual item it took over).
+    matched = func.coalesce(insert.excluded.matched_product_id, RetailerItem.matched_product_id)
     uow.session.execute(
         insert.on_conflict_do_update(
             index_elements=[RetailerItem.organization_id, RetailerItem.location_id, RetailerItem.sku],
-            set_={name: insert.excluded[name] for name in fields},
+            set_={**{name: insert.excluded[name] for name in fields}, "matched_product_id": matched},
         )
     )
 

@@ -106,6 +106,8 @@ WEBHOOK_TOPICS = frozenset(
         "LOCATIONS_UPDATE",
         "LOCATIONS_DELETE",
         "BULK_OPERATIONS_FINISH",
+        "ORDERS_CREATE",
+        "REFUNDS_CREATE",
     }
 )
 

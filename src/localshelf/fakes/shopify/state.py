@@ -90,6 +90,47 @@ class Product:
 
 
 @dataclass
+class LineItem:
+    """One line of an order: ``quantity`` units of a variant."""
+
+    id: int
+    variant_id: int
+    product_id: int
+    title: str
+    sku: str | None
+    price: str
+    quantity: int
+
+
+@dataclass
+class Order:
+    """A sale; a POS sale carries the store's ``location_id`` (online orders have none)."""
+
+    id: int
+    number: int
+    location_id: int | None
+    line_items: list[LineItem]
+    created_at: float
+
+
+@dataclass
+class RefundLine:
+    id: int
+    line_item: LineItem
+    quantity: int
+    restock_type: Literal["return", "cancel", "no_restock"]
+    location_id: int | None  # where the units are restocked (None with no_restock)
+
+
+@dataclass
+class Refund:
+    id: int
+    order_id: int
+    lines: list[RefundLine]
+    created_at: float
+
+
+@dataclass
 class AuthCode:
     code: str
     scope: str
@@ -133,6 +174,8 @@ class Shop:
     tokens: dict[str, str] = field(default_factory=dict)  # access token -> granted scope string
     codes: dict[str, AuthCode] = field(default_factory=dict)
     subscriptions: dict[int, WebhookSubscription] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    refunds: dict[int, Refund] = field(default_factory=dict)
     bucket: Bucket = field(default_factory=Bucket)
 
     def variant_by_item(self, inventory_item_id: int) -> Variant | None:
@@ -239,6 +282,48 @@ class ShopifyState:
     def set_available(self, shop: Shop, inventory_item_id: int, location_id: int, available: int) -> None:
         shop.levels[(inventory_item_id, location_id)] = available
         shop.level_updated[(inventory_item_id, location_id)] = self.clock()
+
+    def sell(
+        self, shop: Shop, location_id: int | None, lines: list[tuple[Variant, int]], at: float | None = None
+    ) -> Order:
+        """A sale: each variant's available quantity at ``location_id`` drops (an online order, None, moves none)."""
+        moment = self.clock() if at is None else at
+        items = []
+        for variant, quantity in lines:
+            product = next(p for p in shop.products.values() if variant in p.variants)
+            items.append(
+                LineItem(self.new_id(), variant.id, product.id, product.title, variant.sku, variant.price, quantity)
+            )
+            if location_id is not None:
+                self._move(shop, variant.inventory_item_id, location_id, -quantity, moment)
+        order = Order(self.new_id(), len(shop.orders) + 1001, location_id, items, moment)
+        shop.orders[order.id] = order
+        return order
+
+    def refund(
+        self,
+        shop: Shop,
+        order: Order,
+        lines: list[tuple[LineItem, int, Literal["return", "cancel", "no_restock"]]],
+        at: float | None = None,
+    ) -> Refund:
+        """Refund lines of ``order``; restocked ones ("return", "cancel") come back at the order's location."""
+        moment = self.clock() if at is None else at
+        refund_lines = []
+        for line, quantity, restock_type in lines:
+            location = order.location_id if restock_type != "no_restock" else None
+            refund_lines.append(RefundLine(self.new_id(), line, quantity, restock_type, location))
+            variant = next(v for p in shop.products.values() for v in p.variants if v.id == line.variant_id)
+            if location is not None:
+                self._move(shop, variant.inventory_item_id, location, quantity, moment)
+        refund = Refund(self.new_id(), order.id, refund_lines, moment)
+        shop.refunds[refund.id] = refund
+        return refund
+
+    def _move(self, shop: Shop, inventory_item_id: int, location_id: int, delta: int, at: float) -> None:
+        key = (inventory_item_id, location_id)
+        shop.levels[key] = shop.levels.get(key, 0) + delta
+        shop.level_updated[key] = at
 
     def seed(
         self,

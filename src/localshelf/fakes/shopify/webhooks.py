@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from localshelf.fakes.shopify.state import Product, Shop, ShopifyState, gid
+from localshelf.fakes.shopify.state import LineItem, Order, Product, Refund, Shop, ShopifyState, gid
 
 TOPICS = {
     "app/uninstalled": "APP_UNINSTALLED",
@@ -28,6 +28,8 @@ TOPICS = {
     "products/update": "PRODUCTS_UPDATE",
     "products/delete": "PRODUCTS_DELETE",
     "inventory_levels/update": "INVENTORY_LEVELS_UPDATE",
+    "orders/create": "ORDERS_CREATE",
+    "refunds/create": "REFUNDS_CREATE",
 }
 
 
@@ -110,6 +112,73 @@ def inventory_level_payload(shop: Shop, inventory_item_id: int, location_id: int
         "available": shop.levels.get(key, 0),
         "updated_at": _rest_time(shop.level_updated.get(key, 0.0)),
         "admin_graphql_api_id": f"{gid('InventoryLevel', location_id)}?inventory_item_id={inventory_item_id}",
+    }
+
+
+def _line_item(line: LineItem) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "admin_graphql_api_id": gid("LineItem", line.id),
+        "variant_id": line.variant_id,
+        "product_id": line.product_id,
+        "title": line.title,
+        "name": line.title,
+        "sku": line.sku,
+        "price": line.price,
+        "quantity": line.quantity,
+        "fulfillable_quantity": line.quantity,
+        "gift_card": False,
+        "taxable": True,
+        "requires_shipping": False,
+    }
+
+
+def order_payload(order: Order, shop: Shop) -> dict[str, Any]:
+    """orders/create body (abridged REST Order resource; a POS order names its ``location_id``)."""
+    total = sum(float(line.price) * line.quantity for line in order.line_items)
+    return {
+        "id": order.id,
+        "admin_graphql_api_id": gid("Order", order.id),
+        "name": f"#{order.number}",
+        "order_number": order.number,
+        "created_at": _rest_time(order.created_at),
+        "processed_at": _rest_time(order.created_at),
+        "updated_at": _rest_time(order.created_at),
+        "cancelled_at": None,
+        "currency": shop.currency,
+        "financial_status": "paid",
+        "fulfillment_status": "fulfilled" if order.location_id is not None else None,
+        "source_name": "pos" if order.location_id is not None else "web",
+        "location_id": order.location_id,
+        "total_price": f"{total:.2f}",
+        "line_items": [_line_item(line) for line in order.line_items],
+    }
+
+
+def refund_payload(refund: Refund) -> dict[str, Any]:
+    """refunds/create body (abridged REST Refund resource)."""
+    return {
+        "id": refund.id,
+        "admin_graphql_api_id": gid("Refund", refund.id),
+        "order_id": refund.order_id,
+        "created_at": _rest_time(refund.created_at),
+        "processed_at": _rest_time(refund.created_at),
+        "restock": any(line.restock_type != "no_restock" for line in refund.lines),
+        "note": None,
+        "refund_line_items": [
+            {
+                "id": line.id,
+                "line_item_id": line.line_item.id,
+                "location_id": line.location_id,
+                "quantity": line.quantity,
+                "restock_type": line.restock_type,
+                "subtotal": f"{float(line.line_item.price) * line.quantity:.2f}",
+                "total_tax": "0.00",
+                "line_item": _line_item(line.line_item),
+            }
+            for line in refund.lines
+        ],
+        "transactions": [],
     }
 
 

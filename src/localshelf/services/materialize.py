@@ -2,9 +2,10 @@
 
 Catalog rules (the POS is the source of truth): each variant with a valid barcode becomes one offer per
 mapped location that stocks it, linked to the global product for that GTIN (created when new); a variant
-without one becomes a retailer item instead; an archived/draft/deactivated variant's offers are
-`discontinued`; a variant deleted in the POS, or stocked only at unmapped locations, has no offers. Manual
-offers for the same product, store and SKU are taken over by the POS.
+without one becomes a retailer item instead (and offers too once the retailer matched it to a GTIN,
+`matched_gtin`); an archived/draft/deactivated variant's offers are `discontinued`; a variant deleted in
+the POS, or stocked only at unmapped locations, has no offers. Manual offers for the same product, store and
+SKU are taken over by the POS.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from localshelf.domain.ids import new_public_id
-from localshelf.domain.stock import pos_offer_status
+from localshelf.domain.stock import pos_offer_status, status_for_quantity
 from localshelf.services.products import add_search_terms, search_fields
 from localshelf.store import pos_staging as staging
 from localshelf.store.db import UnitOfWork
@@ -43,16 +44,21 @@ def item_sku(item: PosItem) -> str:
     return (item.sku or item.external_id)[:SKU_LENGTH]
 
 
+def effective_gtin(item: PosItem) -> str | None:
+    """The item's own barcode GTIN, else the GTIN the retailer matched it to (match_retailer_item)."""
+    return item.gtin or item.matched_gtin
+
+
 def _ensure_products(uow: UnitOfWork, items: Sequence[PosItem]) -> dict[str, int]:
     """Product pk per GTIN, creating the global products that do not exist yet."""
-    by_gtin = {item.gtin: item for item in items if item.gtin}
+    by_gtin = {gtin: item for item in items if (gtin := effective_gtin(item))}
     known = staging.product_ids_by_gtin(uow.session, by_gtin)
-    missing = [item for gtin, item in by_gtin.items() if gtin not in known]
+    missing = [(gtin, item) for gtin, item in by_gtin.items() if gtin not in known]
     if missing:
         rows = [
             {
                 "public_id": new_public_id("product"),
-                "gtin": item.gtin,
+                "gtin": gtin,
                 "name": item.name,
                 "brand": item.brand,
                 "description": item.description,
@@ -60,7 +66,7 @@ def _ensure_products(uow: UnitOfWork, items: Sequence[PosItem]) -> dict[str, int
                 "image_urls": list(item.image_urls or []),
                 **search_fields(item.name, item.brand, item.category),
             }
-            for item in missing
+            for gtin, item in missing
         ]
         staging.insert_products(uow, rows)
         add_search_terms(uow, [str(row["search_doc"]) for row in rows])
@@ -80,7 +86,7 @@ def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids:
     inventory_ids = [item.inventory_item_id for item in live if item.inventory_item_id]
     for level in staging.stock_for(uow.session, integration_id, inventory_ids, list(mapped)):
         stock.setdefault(level.inventory_item_id, []).append(level)
-    products = _ensure_products(uow, [item for item in live if item.gtin])
+    products = _ensure_products(uow, [item for item in live if effective_gtin(item)])
 
     wanted_offers: dict[tuple[int, int], dict[str, Any]] = {}
     wanted_items: dict[tuple[int, int | None, str], dict[str, Any]] = {}
@@ -94,11 +100,11 @@ def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids:
             location_id = mapped[level.location_external_id]
             per_store[location_id] = per_store.get(location_id, 0) + max(0, level.quantity)
         for location_id, quantity in per_store.items():
-            if item.gtin:
+            if gtin := effective_gtin(item):
                 wanted_offers[(item.id, location_id)] = {
                     "organization_id": organization_id,
                     "location_id": location_id,
-                    "product_id": products[item.gtin],
+                    "product_id": products[gtin],
                     "sku": item_sku(item),
                     "price_minor": item.price_minor,
                     "currency": item.currency,
@@ -107,7 +113,7 @@ def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids:
                     "source": "pos",
                     "pos_item_id": item.id,
                 }
-            else:
+            if not item.gtin:  # kept (matched or not) so list_unmatched_items / match_retailer_item can see it
                 wanted_items[(organization_id, location_id, item_sku(item))] = {
                     "organization_id": organization_id,
                     "location_id": location_id,
@@ -117,6 +123,7 @@ def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids:
                     "currency": item.currency,
                     "quantity_on_hand": quantity,
                     "pos_item_id": item.id,
+                    "matched_product_id": products[gtin] if gtin else None,
                 }
     _apply_offers(uow, ids, wanted_offers, now, tally)
     _apply_retailer_items(uow, ids, wanted_items)
@@ -149,6 +156,8 @@ def _apply_offers(
         offer: InStoreOffer | None = existing.get(key) or adoptable.pop(
             (values["product_id"], values["location_id"], values["sku"]), None
         )
+        if offer is not None and values["status"] != "discontinued":  # the offer's own low-stock threshold
+            values = {**values, "status": status_for_quantity(values["quantity_on_hand"], offer.low_stock_threshold)}
         if offer is None:
             stamps = {"last_inventory_sync": now, "created_at": now, "updated_at": now}
             creates.append({**values, "public_id": new_public_id("offer"), **stamps})

@@ -11,7 +11,7 @@ from typing import Any
 from mcp.types import CallToolResult
 
 from localshelf.domain.auth import Principal
-from localshelf.domain.errors import LocalshelfError, RateLimited
+from localshelf.domain.errors import Forbidden, LocalshelfError, RateLimited
 from localshelf.server.errors import error_code_of, from_error
 from localshelf.server.state import AppState, current_actor
 from localshelf.services import audit
@@ -31,6 +31,8 @@ async def guarded(
     try:
         if policy.scope is not None:
             principal.require_scope(policy.scope)
+        if policy.access == "operator" and not principal.is_operator:
+            raise Forbidden("Only the local operator (the stdio server without an API key) may do this.")
         await _within_rate(principal, state)
     except RateLimited as exc:
         return from_error(exc)  # nothing ran, so nothing to audit: a flood must not turn into writes

@@ -37,3 +37,24 @@ def brand_condition(session: Session, brand: Brand) -> ColumnElement[bool]:
     """The condition on `Product` that selects the brand's products."""
     named = func.lower(Product.brand) == brand.name_key
     return or_(named, gtin_under_prefixes(verified_prefixes(session, brand.id)))
+
+
+def _candidates(prefix: str) -> ColumnElement[bool]:
+    """Stored prefixes that may overlap `prefix`: its own leading parts (6+ digits) and those it begins."""
+    leading = [prefix[:length] for length in range(6, len(prefix) + 1)]
+    return or_(BrandClaimPrefix.prefix.in_(leading), BrandClaimPrefix.prefix.between(prefix, prefix.ljust(12, "9")))
+
+
+def overlapping_prefixes(
+    session: Session, prefixes: list[str], exclude_claim_id: int | None, status: str | None = None
+) -> list[tuple[int, str]]:
+    """(claim id, prefix) of other claims' prefixes overlapping any of `prefixes` (`status`: only such claims)."""
+    if not prefixes:
+        return []
+    query = select(BrandClaimPrefix.claim_id, BrandClaimPrefix.prefix).where(or_(*map(_candidates, prefixes)))
+    if exclude_claim_id is not None:
+        query = query.where(BrandClaimPrefix.claim_id != exclude_claim_id)
+    if status is not None:
+        query = query.join(BrandClaim, BrandClaim.id == BrandClaimPrefix.claim_id).where(BrandClaim.status == status)
+    rows = session.execute(query.order_by(BrandClaimPrefix.claim_id, BrandClaimPrefix.prefix))
+    return [(int(claim_id), str(prefix)) for claim_id, prefix in rows]

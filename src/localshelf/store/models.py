@@ -108,6 +108,7 @@ class Product(Base):
     """
 
     __tablename__ = "products"
+    # ix_products_brand_lower (an expression index on lower(brand), for store/brands.py) is made by migration 0008
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True)

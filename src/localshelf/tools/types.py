@@ -161,6 +161,7 @@ Text255 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_len
 Text300 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=300)]
 Text500 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=500)]
 Text2000 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=2000)]
+BrandRef = Annotated[Text200, Field(description="Brand name (e.g. 'DeWalt') or brand id (brd_...).")]
 
 CountryCode = Annotated[
     str,

@@ -20,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_products_brand_lower", "products", [sa.text("lower(brand)")])
     op.create_table(
         "brands",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -185,6 +186,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_products_brand_lower", table_name="products")
     with op.batch_alter_table("pos_items", schema=None) as batch_op:
         batch_op.drop_column("matched_gtin")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +18,7 @@ from localshelf.domain.auth import OPERATOR, Principal
 from localshelf.domain.throttle import Decision, Rate
 from localshelf.server.worker import Nudge, Worker
 from localshelf.services import pos_gateway
+from localshelf.services.demand_recorder import DemandRecorder
 from localshelf.services.pos_flows import PosContext
 from localshelf.services.pos_gateway import HttpFactory
 from localshelf.store.db import Database
@@ -41,6 +42,7 @@ class AppState:
     throttle: Throttle | None = None
     http: HttpFactory = pos_gateway.default_http
     nudge: Nudge = field(default_factory=Nudge)
+    demand: DemandRecorder = field(default_factory=DemandRecorder)
 
     @property
     def pos(self) -> PosContext:
@@ -66,9 +68,11 @@ def lifespan_for(
     throttle: Throttle | None = None,
     http: HttpFactory = pos_gateway.default_http,
     nudge: Nudge | None = None,
+    demand: DemandRecorder | None = None,
 ) -> Callable[[MCPServer[AppState]], Any]:
     """`throttle` shares one limiter with plain HTTP routes; by default each lifespan makes its own.
-    `nudge` lets HTTP routes (webhooks) wake this process's background worker."""
+    `nudge` lets HTTP routes (webhooks) wake this process's background worker; `demand` counts searches (the
+    worker flushes it, and so does shutdown)."""
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -78,12 +82,16 @@ def lifespan_for(
             if owned:
                 await anyio.to_thread.run_sync(db.prepare, settings.should_auto_migrate)
             limiter = throttle or throttle_for(db.engine, Rate(settings.rate_limit_per_minute))
-            state = AppState(settings, db, clock, limiter, http, nudge or Nudge())
-            async with anyio.create_task_group() as group:
-                if settings.sync_worker:
-                    group.start_soon(Worker(state.pos, nudge=state.nudge).run_forever)
-                yield state
-                group.cancel_scope.cancel()
+            state = AppState(settings, db, clock, limiter, http, nudge or Nudge(), demand or DemandRecorder())
+            try:
+                async with anyio.create_task_group() as group:
+                    if settings.sync_worker:
+                        group.start_soon(Worker(state.pos, nudge=state.nudge, demand=state.demand).run_forever)
+                    yield state
+                    group.cancel_scope.cancel()
+            finally:
+                with anyio.CancelScope(shield=True), suppress(Exception):  # flush logs its failures
+                    await state.demand.flush(db)
         finally:
             if owned:
                 db.dispose()

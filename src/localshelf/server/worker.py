@@ -15,6 +15,7 @@ import anyio
 from sqlalchemy import select
 
 from localshelf.services import pos_flows, sync_jobs, webhooks
+from localshelf.services.demand_recorder import DemandRecorder
 from localshelf.services.pos_flows import PosContext
 from localshelf.store.db import UnitOfWork
 from localshelf.store.models import Integration, WebhookEndpoint
@@ -24,6 +25,7 @@ T = TypeVar("T")
 
 EVENT_BATCH = 100
 HOUSEKEEPING_EVERY_SECONDS = 60.0
+DEMAND_FLUSH_EVERY_SECONDS = 5.0
 
 
 class Nudge:
@@ -60,9 +62,12 @@ class Worker:
     pos: PosContext
     poll_seconds: float = 2.0
     nudge: Nudge = field(default_factory=Nudge)
+    demand: DemandRecorder | None = None
 
     async def run_forever(self) -> None:
         async with anyio.create_task_group() as group:
+            if self.demand is not None:
+                group.start_soon(self._demand_loop, self.demand)
             group.start_soon(self._events_loop)
             group.start_soon(self._jobs_loop)
             group.start_soon(self._housekeeping_loop)
@@ -115,6 +120,14 @@ class Worker:
         while True:
             await self._guarded(self.housekeeping)
             await anyio.sleep(HOUSEKEEPING_EVERY_SECONDS)
+
+    async def _demand_loop(self, recorder: DemandRecorder) -> None:
+        async def flush() -> None:
+            await recorder.flush(self.pos.database)
+
+        while True:
+            await anyio.sleep(DEMAND_FLUSH_EVERY_SECONDS)
+            await self._guarded(flush)
 
     async def _guarded(self, step: Callable[[], Awaitable[T]]) -> T | None:
         try:

@@ -41,16 +41,12 @@ def register(server: MCPServer[AppState]) -> None:
         Example: query='cordless drill', latitude=45.52, longitude=-122.68, radius_km=5.
         """
         state = app_state(ctx)
-        return await state.read(
-            search.search_local_products,
-            query,
-            latitude,
-            longitude,
-            radius_km,
-            in_stock_only,
-            limit,
-            state.clock(),
+        now = state.clock()
+        results = await state.read(
+            search.search_local_products, query, latitude, longitude, radius_km, in_stock_only, limit, now
         )
+        state.demand.searched(results, latitude, longitude, now)
+        return results
 
     @server.tool(annotations=hints.read_only("Check product availability"))
     async def check_product_availability(
@@ -65,4 +61,7 @@ def register(server: MCPServer[AppState]) -> None:
         Includes out-of-stock offers so the answer can say "carried, but sold out".
         """
         state = app_state(ctx)
-        return await state.read(search.check_product_availability, gtin, latitude, longitude, radius_km, state.clock())
+        now = state.clock()
+        availability = await state.read(search.check_product_availability, gtin, latitude, longitude, radius_km, now)
+        state.demand.checked(availability, latitude, longitude, now)
+        return availability

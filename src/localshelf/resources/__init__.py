@@ -8,6 +8,8 @@ from localshelf.server.state import AppState
 
 
 def register_resources(server: MCPServer[AppState]) -> None:
-    from localshelf.resources import catalog
+    from localshelf.resources import catalog, docs, records
 
     catalog.register(server)
+    docs.register(server)
+    records.register(server)

@@ -24,6 +24,7 @@ from localshelf.server.routes import HttpGate, register_routes
 from localshelf.server.state import AppState, lifespan_for, utcnow
 from localshelf.server.webhook_routes import register_webhook_routes
 from localshelf.server.worker import Nudge
+from localshelf.services.demand_recorder import DemandRecorder
 from localshelf.services.pos_flows import PosContext
 from localshelf.services.pos_gateway import HttpFactory, default_http
 from localshelf.store.db import Database
@@ -32,9 +33,9 @@ from localshelf.store.throttle import Throttle, throttle_for
 INSTRUCTIONS = """\
 localshelf answers "who has this in stock near me?" from retailers' live store inventory.
 Shoppers: search_local_products (words) or check_product_availability (a barcode/GTIN) with the
-shopper's latitude/longitude. Retailers: create_organization, publish_location (real coordinates),
-register_product, create_in_store_offer, then confirm with search_local_products at the store's
-coordinates. Distances are km; prices are integer minor units (cents). Errors start with a stable code.
+shopper's latitude/longitude. Retailers: create_organization, then get_onboarding_status and do what
+blockers[0].next_step says (POS connect, stores, mapping, first sync, or manual offers) until discoverable;
+the onboard-retailer prompt walks through it. Distances are km; prices are integer minor units (cents). Errors start with a stable code.
 """
 
 
@@ -45,6 +46,8 @@ class LocalshelfServer(MCPServer[AppState]):
     # Who calls act as when no credential came with the request: the operator on stdio and
     # in-process; None over HTTP, where the SDK's bearer middleware admits only verified callers.
     local_principal: Principal | None = OPERATOR
+    # Search impressions and demand counted in memory by this server's calls (build_server sets it).
+    demand_recorder: DemandRecorder
 
     async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> list[str]:
         if self._arguments_of is None:
@@ -118,16 +121,18 @@ def build_server(
         auth = {"token_verifier": verifier, "auth": auth_settings}
         throttle = throttle_for(database.engine, Rate(settings.rate_limit_per_minute))
     nudge = Nudge()
+    demand = DemandRecorder()
     server = LocalshelfServer(
         name="localshelf",
         title="localshelf — local inventory search",
         version=__version__,
         instructions=INSTRUCTIONS,
-        lifespan=lifespan_for(settings, database, clock, throttle, pos_http, nudge),
+        lifespan=lifespan_for(settings, database, clock, throttle, pos_http, nudge, demand),
         tools=list(tool_definitions()),
         log_level=settings.log_level,
         **auth,
     )
+    server.demand_recorder = demand
     if auth and throttle is not None and database is not None:
         server.local_principal = None
         register_routes(server, HttpGate(verifier, throttle, settings.public_url), database)

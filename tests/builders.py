@@ -22,11 +22,13 @@ from sqlalchemy import select
 
 from localshelf.config import Settings
 from localshelf.domain.auth import ALL_SCOPES, Role
+from localshelf.domain.brands import brand_key
 from localshelf.domain.gtin import with_check_digit
+from localshelf.domain.ids import new_public_id
 from localshelf.server.app import build_server
 from localshelf.services import keys, organizations, sync_jobs, webhooks
 from localshelf.store.db import Database, UnitOfWork
-from localshelf.store.models import Integration, WebhookEndpoint
+from localshelf.store.models import Brand, Integration, Organization, RetailerItem, WebhookEndpoint
 from tests.conftest import FIXED_NOW, call
 
 Point = tuple[float, float]
@@ -207,3 +209,21 @@ def webhook_endpoint(uow: UnitOfWork, integration_id: str, secret: str | None = 
     endpoint = uow.session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.integration_id == integration.id))
     assert endpoint is not None
     return endpoint.public_id
+
+
+def retailer_item(uow: UnitOfWork, organization_id: str, name: str = "Shop rag", sku: str = "RAG-1") -> str:
+    """A barcode-less item of the organization (no tool creates one: a POS sync or an import does)."""
+    organization = uow.session.scalar(select(Organization).where(Organization.public_id == organization_id))
+    assert organization is not None
+    item = RetailerItem(public_id=new_public_id("retailer_item"), organization_id=organization.id, name=name, sku=sku)
+    uow.session.add(item)
+    uow.session.flush()
+    return item.public_id
+
+
+def brand_row(uow: UnitOfWork, name: str) -> str:
+    """A brand nobody has claimed yet (claims create them too)."""
+    brand = Brand(public_id=new_public_id("brand"), name=name, name_key=brand_key(name))
+    uow.session.add(brand)
+    uow.session.flush()
+    return brand.public_id

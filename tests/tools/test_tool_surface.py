@@ -25,7 +25,16 @@ from mcp.types import Tool
 
 from localshelf.services import connect
 from localshelf.store.db import Database
-from tests.builders import SELLWOOD, Onboarded, client_at, finished_sync_job, onboard, webhook_endpoint
+from tests.builders import (
+    SELLWOOD,
+    Onboarded,
+    brand_row,
+    client_at,
+    finished_sync_job,
+    onboard,
+    retailer_item,
+    webhook_endpoint,
+)
 from tests.conftest import FIXED_NOW, call, table_rows
 
 pytestmark = pytest.mark.anyio
@@ -49,6 +58,16 @@ READ_TOOLS = frozenset(
         "list_sync_jobs",
         "list_webhook_endpoints",
         "get_webhook_endpoint",
+        "get_onboarding_status",
+        "list_inventory_movements",
+        "list_low_stock",
+        "get_product_stock",
+        "list_unmatched_items",
+        "list_brand_claims",
+        "brand_retail_footprint",
+        "get_search_impressions",
+        "brand_search_demand",
+        "brand_coverage_gaps",
     }
 )
 CREATE_TOOLS = frozenset(
@@ -72,13 +91,16 @@ CHANGE_TOOLS = frozenset(
         "add_member",
         "disconnect_integration",
         "map_pos_locations",
+        "set_stock_rules",
+        "match_retailer_item",
+        "verify_brand_claim",
     }
 )
-IDEMPOTENT_ADDS = frozenset({"register_product", "list_pos_locations"})
+IDEMPOTENT_ADDS = frozenset({"register_product", "list_pos_locations", "record_inventory_movement", "claim_brand"})
 ONE_SHOT_CHANGES = frozenset({"cancel_sync_job", "rotate_webhook_secret"})
 WRITE_TOOLS = CREATE_TOOLS | CHANGE_TOOLS | IDEMPOTENT_ADDS | ONE_SHOT_CHANGES
 EXPECTED_TOOLS = READ_TOOLS | WRITE_TOOLS
-assert len(EXPECTED_TOOLS) == 33
+assert len(EXPECTED_TOOLS) == 48
 
 GEO_TOOLS = (
     "publish_location",
@@ -86,6 +108,7 @@ GEO_TOOLS = (
     "find_locations",
     "search_local_products",
     "check_product_availability",
+    "brand_retail_footprint",
 )
 RADIUS_TOOLS = ("find_locations", "search_local_products", "check_product_availability")
 
@@ -251,6 +274,7 @@ def _read_calls(database: Database, shop: Onboarded, integration: str) -> dict[s
     here = {"latitude": SELLWOOD[0], "longitude": SELLWOOD[1]}
     job = database.transaction(finished_sync_job, integration)
     endpoint = database.transaction(webhook_endpoint, integration)
+    brand = database.transaction(brand_row, "Alder Tools")
     return {
         "get_organization": {"organization_id": shop.org},
         "get_product": {"product_id": shop.prd},
@@ -266,14 +290,45 @@ def _read_calls(database: Database, shop: Onboarded, integration: str) -> dict[s
         "list_sync_jobs": {"integration_id": integration},
         "list_webhook_endpoints": {"integration_id": integration},
         "get_webhook_endpoint": {"endpoint_id": endpoint},
+        "get_onboarding_status": {"organization_id": shop.org},
+        "list_inventory_movements": {"offer_id": shop.ofr},
+        "list_low_stock": {"organization_id": shop.org},
+        "get_product_stock": {"organization_id": shop.org, "product_id": shop.prd},
+        "list_unmatched_items": {"organization_id": shop.org},
+        "list_brand_claims": {"organization_id": shop.org},
+        "brand_retail_footprint": {"brand": "Alder Tools", **here},
+        "get_search_impressions": {"organization_id": shop.org},
+        "brand_search_demand": {"brand": brand},
+        "brand_coverage_gaps": {"brand": brand},
     }
 
 
-async def _repeatable_calls(client: Client, shop: Onboarded, integration: str) -> dict[str, dict[str, Any]]:
+async def _repeatable_calls(
+    client: Client, database: Database, shop: Onboarded, integration: str
+) -> dict[str, dict[str, Any]]:
     key = await call(
         client, "create_api_key", organization_id=shop.org, name="to revoke", role="staff", scopes=["offers:write"]
     )
+    maker = await call(client, "create_organization", name="Alder Tools Inc.", kind="brand")
+    claim = await call(
+        client, "claim_brand", organization_id=maker["id"], brand_name="Alder Tools", gtin_company_prefixes=["0360002"]
+    )
     return {
+        "record_inventory_movement": {
+            "offer_id": shop.ofr,
+            "delta": -1,
+            "reason": "sale",
+            "occurred_at": FIXED_NOW.isoformat(),
+            "external_id": "register-1:sale-1",
+        },
+        "set_stock_rules": {"offer_id": shop.ofr, "low_stock_threshold": 5, "reorder_point": 2},
+        "match_retailer_item": {"item_id": database.transaction(retailer_item, shop.org), "gtin": "036000291452"},
+        "claim_brand": {
+            "organization_id": maker["id"],
+            "brand_name": "Alder Tools",
+            "gtin_company_prefixes": ["0360002"],
+        },
+        "verify_brand_claim": {"claim_id": claim["id"], "decision": "verified"},
         "disconnect_integration": {"integration_id": integration},
         "revoke_api_key": {"key_id": key["id"]},
         "add_member": {"organization_id": shop.org, "subject": "someone@example.com", "role": "staff"},
@@ -301,14 +356,15 @@ async def test_a_read_only_tool_leaves_every_table_as_it_was(
 async def test_an_idempotent_tool_called_twice_leaves_the_same_state_and_answer_as_once(
     sqlite_client: Client, sqlite_database: Database, shop: Onboarded, integration: str, name: str
 ) -> None:
-    arguments = (await _repeatable_calls(sqlite_client, shop, integration))[name]
+    arguments = (await _repeatable_calls(sqlite_client, sqlite_database, shop, integration))[name]
     first = await call(sqlite_client, name, **arguments)
     after_once = table_rows(sqlite_database)
     second = await call(sqlite_client, name, **arguments)
     assert table_rows(sqlite_database) == after_once
-    # register_product says which call created the product; everything else must match.
-    first.pop("created", None)
-    second.pop("created", None)
+    # Whether this call created or changed something (or was a duplicate) is reported; everything else must match.
+    for answer in (first, second):
+        for reported in ("created", "duplicate", "changed", "message"):
+            answer.pop(reported, None)
     assert second == first
 
 

@@ -21,6 +21,9 @@ def test_prefixes_are_the_documented_ones() -> None:
         "integration": "int",
         "sync_job": "job",
         "webhook_endpoint": "whk",
+        "movement": "mov",
+        "brand": "brd",
+        "brand_claim": "clm",
     }
 
 

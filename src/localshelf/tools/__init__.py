@@ -13,9 +13,37 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
 
 from localshelf.server.state import AppState
-from localshelf.tools import access, integrations, locations, offers, organizations, products, search, sync
+from localshelf.tools import (
+    access,
+    brands,
+    demand,
+    integrations,
+    inventory,
+    locations,
+    offers,
+    organizations,
+    products,
+    readiness,
+    retailer_items,
+    search,
+    sync,
+)
 
-GROUPS = (organizations, locations, products, offers, search, access, integrations, sync)
+GROUPS = (
+    organizations,
+    locations,
+    products,
+    offers,
+    search,
+    access,
+    integrations,
+    sync,
+    retailer_items,
+    readiness,
+    inventory,
+    brands,
+    demand,
+)
 
 
 @functools.cache

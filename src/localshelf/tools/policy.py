@@ -12,7 +12,16 @@ from typing import Literal
 
 from localshelf.domain.auth import Scope
 
-Access = Literal["any key", "member", "owner or manager", "owner or manager anywhere", "owner", "signed-in user"]
+Access = Literal[
+    "any key",
+    "member",
+    "owner or manager",
+    "owner or manager anywhere",
+    "owner",
+    "signed-in user",
+    "operator",
+    "verified brand owner",
+]
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,22 @@ POLICIES: dict[str, ToolPolicy] = {
     "list_webhook_endpoints": ToolPolicy("member"),
     "get_webhook_endpoint": ToolPolicy("member"),
     "rotate_webhook_secret": ToolPolicy("owner or manager", Scope.INTEGRATIONS_WRITE),
+    "get_onboarding_status": ToolPolicy("member"),
+    "list_unmatched_items": ToolPolicy("member"),
+    "match_retailer_item": ToolPolicy("owner or manager", Scope.OFFERS_WRITE),
+    "claim_brand": ToolPolicy("owner", Scope.BRANDS_WRITE),
+    "verify_brand_claim": ToolPolicy("operator", Scope.BRANDS_WRITE, tenant_scoped=False),
+    "list_brand_claims": ToolPolicy("member"),
+    "brand_retail_footprint": PUBLIC,
+    "record_inventory_movement": ToolPolicy("owner or manager", Scope.OFFERS_WRITE),
+    "list_inventory_movements": ToolPolicy("member"),
+    "set_stock_rules": ToolPolicy("owner or manager", Scope.OFFERS_WRITE),
+    "list_low_stock": ToolPolicy("member"),
+    "get_product_stock": ToolPolicy("member"),
+    "get_search_impressions": ToolPolicy("member"),
+    # any role in an organization holding a verified claim on the brand (checked by the service)
+    "brand_search_demand": ToolPolicy("verified brand owner", tenant_scoped=False),
+    "brand_coverage_gaps": ToolPolicy("verified brand owner", tenant_scoped=False),
 }
 
 

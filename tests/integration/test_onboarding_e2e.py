@@ -103,19 +103,7 @@ async def test_a_new_retailer_goes_from_signed_up_to_found_in_local_search(
             variants = sum(len(p.variants) for p in shop.products.values())
             assert job["counters"]["items_seen"] == variants
             # 7. a store with real coordinates, mapped to the POS location
-            store = await call(
-                agent,
-                "publish_location",
-                organization_id=org,
-                name="Alder Street Hardware – Sellwood",
-                address_line1="8001 SE 13th Ave",
-                city="Portland",
-                region="OR",
-                postal_code="97202",
-                country="US",
-                latitude=STORE[0],
-                longitude=STORE[1],
-            )
+            store = await publish_sellwood_store(agent, org)
             pos_locations = await call(agent, "list_pos_locations", integration_id=integration)
             first = pos_locations["locations"][0]
             await call(
@@ -152,6 +140,23 @@ async def test_a_new_retailer_goes_from_signed_up_to_found_in_local_search(
             )
             assert sold_out["quantity_on_hand"] == 0
             assert gid("Location", location_id) == first["pos_location_id"]
+
+
+async def publish_sellwood_store(agent: Client, organization: str) -> dict[str, Any]:
+    """The retailer's store, with the entrance's real coordinates."""
+    return await call(
+        agent,
+        "publish_location",
+        organization_id=organization,
+        name="Alder Street Hardware – Sellwood",
+        address_line1="8001 SE 13th Ave",
+        city="Portland",
+        region="OR",
+        postal_code="97202",
+        country="US",
+        latitude=STORE[0],
+        longitude=STORE[1],
+    )
 
 
 async def _finished_job(agent: Client, integration: str) -> dict[str, Any] | None:

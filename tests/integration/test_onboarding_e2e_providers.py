@@ -42,6 +42,7 @@ from tests.integration.test_onboarding_e2e import (
     access_token,
     approve_as_the_person,
     eventually,
+    publish_sellwood_store,
 )
 from tests.integration.test_provider_contract import CloverCase, LightspeedCase, Offer, SquareCase
 from tests.integration.test_transports import _free_port, running_http_server
@@ -229,19 +230,7 @@ async def test_a_new_retailer_on_each_provider_goes_from_signed_up_to_found_in_l
             assert job["counters"]["items_seen"] == case.items_seen(), job
             assert case.tokens_issued() > 1  # the 60-second access token was refreshed before use
             # 7. a store with real coordinates, mapped to the first POS location: its offers are the POS's
-            store = await call(
-                agent,
-                "publish_location",
-                organization_id=org,
-                name="Alder Street Hardware – Sellwood",
-                address_line1="8001 SE 13th Ave",
-                city="Portland",
-                region="OR",
-                postal_code="97202",
-                country="US",
-                latitude=STORE[0],
-                longitude=STORE[1],
-            )
+            store = await publish_sellwood_store(agent, org)
             pos_locations = await call(agent, "list_pos_locations", integration_id=integration)
             assert {p["pos_location_id"] for p in pos_locations["locations"]} == set(case.locations())
             first = pos_locations["locations"][0]

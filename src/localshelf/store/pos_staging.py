@@ -47,15 +47,14 @@ def upsert_items(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[st
     if not rows:
         return
     values = [{"deleted": False, **row, "integration_id": integration_id, "last_seen_job_id": job_id} for row in rows]
-    insert = uow.dialect.insert(PosItem).values(values)
+    insert = uow.dialect.insert(PosItem)
     changes = {name: insert.excluded[name] for name in ITEM_FIELDS}
-    uow.session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[PosItem.integration_id, PosItem.external_id],
-            set_={**changes, "deleted": insert.excluded.deleted},
-            where=insert.excluded.pos_updated_at >= PosItem.pos_updated_at,
-        )
+    statement = insert.on_conflict_do_update(
+        index_elements=[PosItem.integration_id, PosItem.external_id],
+        set_={**changes, "deleted": insert.excluded.deleted},
+        where=insert.excluded.pos_updated_at >= PosItem.pos_updated_at,
     )
+    uow.session.execute(statement, values)  # executemany: one cached statement, not a new one per page
     if job_id is not None:  # listed by this full sync, whatever the newer data says
         uow.session.execute(
             update(PosItem)
@@ -69,18 +68,17 @@ def upsert_stock(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[st
     if not rows:
         return 0
     values = [{**row, "integration_id": integration_id, "last_seen_job_id": job_id} for row in rows]
-    insert = uow.dialect.insert(PosStock).values(values)
-    changed = uow.session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[PosStock.integration_id, PosStock.inventory_item_id, PosStock.location_external_id],
-            set_={
-                "quantity": insert.excluded.quantity,
-                "pos_updated_at": insert.excluded.pos_updated_at,
-                "last_seen_job_id": insert.excluded.last_seen_job_id,
-            },
-            where=insert.excluded.pos_updated_at >= PosStock.pos_updated_at,
-        ).returning(PosStock.id)
-    )
+    insert = uow.dialect.insert(PosStock)
+    statement = insert.on_conflict_do_update(
+        index_elements=[PosStock.integration_id, PosStock.inventory_item_id, PosStock.location_external_id],
+        set_={
+            "quantity": insert.excluded.quantity,
+            "pos_updated_at": insert.excluded.pos_updated_at,
+            "last_seen_job_id": insert.excluded.last_seen_job_id,
+        },
+        where=insert.excluded.pos_updated_at >= PosStock.pos_updated_at,
+    ).returning(PosStock.id)
+    changed = uow.session.execute(statement, values)
     written = len(changed.all())
     if job_id is not None:
         for location, items in _by_location(rows).items():
@@ -273,7 +271,7 @@ def product_ids_by_gtin(session: Session, gtins: Iterable[str]) -> dict[str, int
 
 def insert_products(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        uow.session.execute(uow.dialect.insert_ignoring_duplicates(Product).values(list(rows)))
+        uow.session.execute(uow.dialect.insert_ignoring_duplicates(Product), list(rows))
 
 
 def offers_of_items(session: Session, pos_item_ids: Sequence[int]) -> list[InStoreOffer]:
@@ -301,7 +299,7 @@ def insert_offers(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
     if not rows:
         return 0
     result = uow.session.execute(
-        uow.dialect.insert_ignoring_duplicates(InStoreOffer).values(list(rows)).returning(InStoreOffer.id)
+        uow.dialect.insert_ignoring_duplicates(InStoreOffer).returning(InStoreOffer.id), list(rows)
     )
     return len(result.all())
 

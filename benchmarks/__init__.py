@@ -1,0 +1,1 @@
+"""localshelf benchmarks: `python -m benchmarks --scale town|city|country` (see benchmarks/README.md)."""

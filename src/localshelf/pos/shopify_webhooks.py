@@ -142,6 +142,13 @@ def _items_changed(product: Json, currency: str) -> ItemsChanged:
     return ItemsChanged(product_external_id=product_id, items=tuple(items), updated_at=product_updated)
 
 
+def _happened_at(record: Json, what: str) -> datetime | None:
+    """When an order or refund happened: its ``created_at``, else its ``processed_at``."""
+    return _timestamp(record.get("created_at"), f"{what} created_at") or _timestamp(
+        record.get("processed_at"), f"{what} processed_at"
+    )
+
+
 def _order_moves(order: Json) -> list[StockMoved]:
     """orders/create: each line sold from the order's location (POS orders carry ``location_id``; online orders
     do not, and their level change arrives as inventory_levels/update). Custom and gift-card lines move nothing."""
@@ -149,9 +156,7 @@ def _order_moves(order: Json) -> list[StockMoved]:
     if order.get("cancelled_at") is not None:
         return []
     location = _opt_gid(order, "location_id", "Location", "order")
-    occurred = _timestamp(order.get("created_at"), "order created_at") or _timestamp(
-        order.get("processed_at"), "order processed_at"
-    )
+    occurred = _happened_at(order, "order")
     moves = []
     for index, line in enumerate(_list(order, "line_items", "order")):
         where = f"line_items[{index}]"
@@ -177,9 +182,7 @@ def _order_moves(order: Json) -> list[StockMoved]:
 def _refund_moves(refund: Json) -> list[StockMoved]:
     """refunds/create: each refunded line restocked ("return", "cancel") at its ``location_id`` comes back."""
     refund_id = _number(refund, "id", "Refund", "refund id")
-    occurred = _timestamp(refund.get("created_at"), "refund created_at") or _timestamp(
-        refund.get("processed_at"), "refund processed_at"
-    )
+    occurred = _happened_at(refund, "refund")
     moves = []
     for index, line in enumerate(_list(refund, "refund_line_items", "refund")):
         where = f"refund_line_items[{index}]"

@@ -470,7 +470,7 @@ def _plans(uow: UnitOfWork) -> list[str]:
     brand = uow.session.scalar(select(Brand).where(Brand.name_key == "acme"))
     assert brand is not None
     condition = brand_condition(uow.session, brand)
-    area = footprint.Area(SELLWOOD[0], SELLWOOD[1], 10.0)
+    area = footprint.area_around(uow.session, uow.dialect, SELLWOOD[0], SELLWOOD[1], 10.0)
     plans = []
     for scope_area, public in ((None, False), (area, True)):
         scope = footprint.Scope(condition=condition, area=scope_area, public=public, now=FIXED_NOW)
@@ -486,7 +486,7 @@ def test_the_footprint_reaches_offers_through_an_index_not_a_scan(postgis_databa
     with postgis_database.engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     plans = postgis_database.transaction(_plans, read_only=True)
-    assert "ix_offers_product_location" in plans[0], plans[0]  # brand-wide: from the brand's products to offers
+    assert "ix_offers_product_cover" in plans[0], plans[0]  # brand-wide: from the brand's products to offers
     for plan in plans:
         assert "Seq Scan on in_store_offers" not in plan, plan
         assert re.search(

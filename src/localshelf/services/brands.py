@@ -347,14 +347,17 @@ def _stats(row: footprint.Aggregate, full: bool) -> dict[str, object]:
     }
 
 
-def _area(latitude: float | None, longitude: float | None, radius_km: float | None) -> footprint.Area | None:
+def _area(
+    uow: UnitOfWork, latitude: float | None, longitude: float | None, radius_km: float | None
+) -> footprint.Area | None:
     if (latitude is None) != (longitude is None):
         raise InvalidInput("Give both latitude and longitude, or neither.", ErrorCode.INVALID_COORDINATES)
     if latitude is None or longitude is None:
         if radius_km is not None:
             raise InvalidInput("radius_km needs latitude and longitude.", ErrorCode.COORDINATES_REQUIRED)
         return None
-    return footprint.Area(latitude, longitude, DEFAULT_RADIUS_KM if radius_km is None else radius_km)
+    radius = DEFAULT_RADIUS_KM if radius_km is None else radius_km
+    return footprint.area_around(uow.session, uow.dialect, latitude, longitude, radius)
 
 
 def brand_retail_footprint(
@@ -367,7 +370,7 @@ def brand_retail_footprint(
     limit: int,
     now: datetime,
 ) -> BrandFootprint:
-    area = _area(latitude, longitude, radius_km)
+    area = _area(uow, latitude, longitude, radius_km)
     found, key = resolve_brand(uow, brand)
     full = is_verified_owner(uow, found)
     condition = brand_store.brand_condition(uow.session, found) if found else func.lower(Product.brand) == key

@@ -114,7 +114,8 @@ def find_locations(
     limit: int,
 ) -> list[NearbyLocation]:
     org_pk = by_public_id(uow.session, Organization, organization_id).id if organization_id else None
-    rows = queries.find_locations(uow.session, uow.dialect, latitude, longitude, radius_km, org_pk, limit)
+    nearby = queries.nearby_stores(uow.session, uow.dialect, latitude, longitude, radius_km, org_pk)
+    rows = queries.find_locations(uow.session, uow.dialect, nearby, limit)
     return [
         NearbyLocation(**location_view(location, location.organization).model_dump(), distance_km=round(distance, 3))
         for location, distance in rows

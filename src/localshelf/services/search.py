@@ -63,7 +63,8 @@ def search_local_products(
 ) -> SearchResults:
     terms, corrections = correct_terms(uow, query_terms(query))
     statuses = ranking.IN_STOCK_STATUSES if in_stock_only else ranking.SEARCHABLE_STATUSES
-    rows = queries.search_offers(uow.session, uow.dialect, terms, latitude, longitude, radius_km, statuses, limit, now)
+    nearby = queries.nearby_stores(uow.session, uow.dialect, latitude, longitude, radius_km)
+    rows = queries.search_offers(uow.session, uow.dialect, terms, nearby, radius_km, statuses, limit, now)
     hits = [
         SearchHit(
             rank=rank,

@@ -7,13 +7,13 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Float, Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy import Select, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from localshelf.domain import ranking
 from localshelf.store.brands import brand_condition
 from localshelf.store.db import UnitOfWork
-from localshelf.store.dialects import DISTANCE_FUNCTION
+from localshelf.store.dialects import distance_km
 from localshelf.store.models import (
     Brand,
     InStoreOffer,
@@ -218,9 +218,7 @@ def brand_gaps(
     products in stock: the exact distance function decides, a latitude band lets the index narrow first."""
     demand = _brand_demand(session, brand, since, min_searches).subquery()
     band = radius_km / KM_PER_DEGREE_LATITUDE * 1.01
-    distance: ColumnElement[float] = getattr(func, DISTANCE_FUNCTION)(
-        Location.latitude, Location.longitude, demand.c.cell_latitude, demand.c.cell_longitude, type_=Float
-    )
+    distance = distance_km(Location.latitude, Location.longitude, demand.c.cell_latitude, demand.c.cell_longitude)
     stocked_nearby = exists(
         select(InStoreOffer.id)
         .join(Location, Location.id == InStoreOffer.location_id)

@@ -1,8 +1,9 @@
 """Where a brand's products are stocked: per-group aggregates computed by the database (GROUP BY), never row by row.
 
-Plan shape: the brand's products (`brand_condition`) → offers through `ix_offers_product_location`
-(product_id, location_id) → their published locations (and, around a point, the radius pre-filter of
-`nearby_locations`). `public` scopes count only what search shows: in_stock/low_stock offers.
+Plan shape: the brand's products (`brand_condition`) → offers through `ix_offers_product_cover`
+(product_id, location_id) → their published locations (and, around a point, the stores of
+`queries.nearby_stores` joined as the dialect's distance table). `public` scopes count only what search shows:
+in_stock/low_stock offers.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from sqlalchemy import ColumnElement, Select, case, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from localshelf.domain.confidence import CONFIRMED_WITHIN, LIKELY_WITHIN
-from localshelf.store.dialects import Dialect
+from localshelf.store.dialects import Dialect, NearbyStore
 from localshelf.store.models import OFFER_STATUSES, InStoreOffer, Location, Organization, Product
-from localshelf.store.queries import nearby_locations
+from localshelf.store.queries import nearby_stores
 
 GroupBy = Literal["retailer", "region", "product"]
 SEARCHABLE_STATUSES = ("in_stock", "low_stock")
@@ -29,6 +30,12 @@ class Area:
     latitude: float
     longitude: float
     radius_km: float
+    stores: tuple[NearbyStore, ...]
+
+
+def area_around(session: Session, dialect: Dialect, latitude: float, longitude: float, radius_km: float) -> Area:
+    stores = nearby_stores(session, dialect, latitude, longitude, radius_km)
+    return Area(latitude, longitude, radius_km, tuple(stores))
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ def _scoped(query: Select[Any], dialect: Dialect, scope: Scope) -> tuple[Select[
         query = query.where(InStoreOffer.status.in_(SEARCHABLE_STATUSES))
     if scope.area is None:
         return query, None
-    nearby = nearby_locations(dialect, scope.area.latitude, scope.area.longitude, scope.area.radius_km)
+    nearby = dialect.distance_table(scope.area.stores)
     return query.join(nearby, nearby.c.id == InStoreOffer.location_id), nearby.c.distance_km
 
 

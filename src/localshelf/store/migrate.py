@@ -24,6 +24,8 @@ DIALECT_ONLY = frozenset(
         "ix_products_search_vector",
         "ix_search_terms_trgm",
         "ix_products_brand_lower",
+        "ix_offers_search_cover",
+        "ix_offers_product_cover",
     }
 )
 

@@ -134,8 +134,6 @@ class InStoreOffer(Base):
         CheckConstraint(_in("source", OFFER_SOURCES), name="source"),
         CheckConstraint("quantity_on_hand >= 0", name="quantity_non_negative"),
         CheckConstraint("price_minor >= 0", name="price_non_negative"),
-        Index("ix_offers_location_status", "location_id", "status"),
-        Index("ix_offers_product_location", "product_id", "location_id"),
         Index("ix_offers_organization_id", "organization_id", "id"),
         Index("ix_offers_pos_item_location", "pos_item_id", "location_id", unique=True),
     )

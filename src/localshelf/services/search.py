@@ -33,8 +33,9 @@ def correct_terms(uow: UnitOfWork, terms: list[str]) -> tuple[list[str], list[Te
     """Replace words no product contains with the closest indexed word (typo tolerance)."""
     corrected: list[str] = []
     corrections: list[TermCorrection] = []
+    known = queries.known_term_prefixes(uow.session, terms)
     for term in terms:
-        if queries.known_term_prefix(uow.session, term):
+        if term in known:
             corrected.append(term)
             continue
         scored = [

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     cast,
     column,
     func,
@@ -37,6 +38,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    table,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -82,13 +84,19 @@ class Dialect(Protocol):
 
     def within_radius(self, latitude: float, longitude: float, radius_km: float) -> ColumnElement[bool]: ...
 
-    def text_match(self, terms: Sequence[str]) -> ColumnElement[bool]: ...
+    def text_match(self, query: ColumnElement[str]) -> ColumnElement[bool]:
+        """The text index's pre-filter for products; `query` carries `text_query(terms)`."""
 
-    def word_prefix(self, document: SQLCoreOperations[str], term: str) -> ColumnElement[bool]:
-        """The exact test: a word of `document` (" word word ", terms [a-z0-9]+) starts with `term`."""
+    def text_query(self, terms: Sequence[str]) -> str: ...
 
-    def distance_table(self, stores: Sequence[NearbyStore]) -> FromClause:
-        """`stores` as a derived table `nearby(id, distance_km)`, bound as one or two parameters."""
+    def word_prefix(self, document: SQLCoreOperations[str], needle: ColumnElement[str]) -> ColumnElement[bool]:
+        """The exact test: a word of `document` (" word word ", terms [a-z0-9]+) starts with the term;
+        `needle` carries " " + term."""
+
+    def distance_table(self) -> FromClause:
+        """A derived table `nearby(id, distance_km)` read from the bind parameters `distance_values` gives."""
+
+    def distance_values(self, stores: Sequence[NearbyStore]) -> dict[str, str]: ...
 
     def computed_first(self, query: Select[*tuple[Any, ...]], name: str) -> FromClause:
         """`query` as a named derived table that a join reads whole, instead of re-running it per outer row."""
@@ -101,9 +109,9 @@ class Dialect(Protocol):
         """The dialect's INSERT, which has `on_conflict_do_update` and `.excluded` on both backends."""
 
 
-def _array_literal(values: Iterable[float]) -> ColumnElement[str]:
+def _array_literal(values: Iterable[float]) -> str:
     # repr() of a float round-trips exactly through PostgreSQL's float8 input.
-    return literal("{" + ",".join(map(repr, values)) + "}", String)
+    return "{" + ",".join(map(repr, values)) + "}"
 
 
 class PostgisDialect:
@@ -119,32 +127,40 @@ class PostgisDialect:
         )
         return within
 
-    def text_match(self, terms: Sequence[str]) -> ColumnElement[bool]:
-        tsquery = " & ".join(f"{term}:*" for term in terms)
+    def text_match(self, query: ColumnElement[str]) -> ColumnElement[bool]:
         matches: ColumnElement[bool] = self._search_vector.bool_op("@@")(
-            func.to_tsquery(text("'simple'::regconfig"), tsquery)
+            func.to_tsquery(text("'simple'::regconfig"), query)
         )
         return matches
 
-    def word_prefix(self, document: SQLCoreOperations[str], term: str) -> ColumnElement[bool]:
+    def text_query(self, terms: Sequence[str]) -> str:
+        return " & ".join(f"{term}:*" for term in terms)
+
+    def word_prefix(self, document: SQLCoreOperations[str], needle: ColumnElement[str]) -> ColumnElement[bool]:
         # strpos(...) <> 0, not LIKE '% term%': the same answer, but PostgreSQL estimates such a LIKE
         # (and `strpos > 0`) as keeping almost nothing, and planning for one matching product where
         # there were a thousand chose nested loops (150 ms instead of 15). `<>` on an expression is
         # estimated as keeping nearly every row, which leaves the GIN index's estimate in charge.
-        found: ColumnElement[bool] = func.strpos(document, f" {term}") != 0
+        found: ColumnElement[bool] = func.strpos(document, needle) != 0
         return found
 
-    def distance_table(self, stores: Sequence[NearbyStore]) -> FromClause:
+    def distance_table(self) -> FromClause:
         # Two arrays, each bound as one text literal ('{1,2,3}') and cast: one statement text for any
         # number of stores, the planner sees the real row count (unnest's support function reads the
-        # array's length), and the driver dumps one string instead of a list element by element.
-        ids = cast(_array_literal(store.location_id for store in stores), postgresql.ARRAY(Integer))
-        kms = cast(_array_literal(store.distance_km for store in stores), postgresql.ARRAY(Float))
+        # array's length), and the driver sends one string instead of dumping a list element by element.
+        ids = cast(bindparam("nearby_ids", type_=String()), postgresql.ARRAY(Integer))
+        kms = cast(bindparam("nearby_km", type_=String()), postgresql.ARRAY(Float))
         return (
             func.unnest(ids, kms)
             .table_valued(column("id", Integer), column("distance_km", Float))
             .render_derived("nearby")
         )
+
+    def distance_values(self, stores: Sequence[NearbyStore]) -> dict[str, str]:
+        return {
+            "nearby_ids": _array_literal(store.location_id for store in stores),
+            "nearby_km": _array_literal(store.distance_km for store in stores),
+        }
 
     def computed_first(self, query: Select[*tuple[Any, ...]], name: str) -> FromClause:
         # A plain subquery: PostgreSQL hashes it by itself, and a CTE would hide the column statistics it
@@ -172,26 +188,30 @@ class SqliteDialect:
             return and_(in_lat, or_(Location.longitude >= box.min_lon, Location.longitude <= box.max_lon))
         return and_(in_lat, Location.longitude.between(box.min_lon, box.max_lon))
 
-    def text_match(self, terms: Sequence[str]) -> ColumnElement[bool]:
-        fts_query = " AND ".join(f'"{term}"*' for term in terms)
-        matching = text("SELECT rowid FROM product_fts WHERE product_fts MATCH :fts_query").bindparams(
-            fts_query=fts_query
-        )
-        found: ColumnElement[bool] = Product.id.in_(matching.columns(column("rowid")))
+    def text_match(self, query: ColumnElement[str]) -> ColumnElement[bool]:
+        fts = table("product_fts", column("rowid"))
+        matching = select(fts.c.rowid).where(literal_column("product_fts").op("MATCH")(query))
+        found: ColumnElement[bool] = Product.id.in_(matching)
         return found
 
-    def word_prefix(self, document: SQLCoreOperations[str], term: str) -> ColumnElement[bool]:
-        return document.like(f"% {term}%")
+    def text_query(self, terms: Sequence[str]) -> str:
+        return " AND ".join(f'"{term}"*' for term in terms)
 
-    def distance_table(self, stores: Sequence[NearbyStore]) -> FromClause:
+    def word_prefix(self, document: SQLCoreOperations[str], needle: ColumnElement[str]) -> ColumnElement[bool]:
+        found: ColumnElement[bool] = func.instr(document, needle) > 0
+        return found
+
+    def distance_table(self) -> FromClause:
         # One JSON parameter: SQLite has no arrays, and a VALUES list would hit the bound-parameter
         # and compound-select limits for a wide radius.
-        pairs = json.dumps([[store.location_id, store.distance_km] for store in stores])
-        each = func.json_each(literal(pairs)).table_valued("value")
+        each = func.json_each(bindparam("nearby_json", type_=String())).table_valued("value")
         return select(
             cast(func.json_extract(each.c.value, "$[0]"), Integer).label("id"),
             cast(func.json_extract(each.c.value, "$[1]"), Float).label("distance_km"),
         ).subquery("nearby")
+
+    def distance_values(self, stores: Sequence[NearbyStore]) -> dict[str, str]:
+        return {"nearby_json": json.dumps([[store.location_id, store.distance_km] for store in stores])}
 
     def computed_first(self, query: Select[*tuple[Any, ...]], name: str) -> FromClause:
         # SQLite has no hash join: as a plain subquery it re-ran the text search once per nearby store

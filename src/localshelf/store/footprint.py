@@ -107,8 +107,9 @@ def _scoped(query: Select[Any], dialect: Dialect, scope: Scope) -> tuple[Select[
         query = query.where(InStoreOffer.status.in_(SEARCHABLE_STATUSES))
     if scope.area is None:
         return query, None
-    nearby = dialect.distance_table(scope.area.stores)
-    return query.join(nearby, nearby.c.id == InStoreOffer.location_id), nearby.c.distance_km
+    nearby = dialect.distance_table()
+    joined = query.join(nearby, nearby.c.id == InStoreOffer.location_id)
+    return joined.params(dialect.distance_values(scope.area.stores)), nearby.c.distance_km
 
 
 def _aggregate(row: Any, **labels: Any) -> Aggregate:

@@ -6,46 +6,32 @@ Dialect-free: the backend-specific pre-filters and the distance table come from
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, case, func, literal, select
-from sqlalchemy.orm import Session, joinedload, load_only
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.orm import Bundle, Session, joinedload
 
 from localshelf.domain import geo, ranking
 from localshelf.domain.confidence import CONFIRMED_WITHIN, LIKELY_WITHIN
-from localshelf.store.dialects import Dialect, NearbyStore
+from localshelf.store.dialects import Dialect, NearbyStore, dialect_for
 from localshelf.store.models import InStoreOffer, Location, Organization, Product, SearchTerm
-
-# What a search or availability answer shows of each row (`services.present.store_stock`, `product_summary`):
-# the rest (documents, descriptions, opening hours, JSON) stays in the database.
-_STOCK_COLUMNS = (
-    load_only(
-        InStoreOffer.public_id,
-        InStoreOffer.sku,
-        InStoreOffer.price_minor,
-        InStoreOffer.currency,
-        InStoreOffer.quantity_on_hand,
-        InStoreOffer.status,
-        InStoreOffer.last_inventory_sync,
-    ),
-    load_only(
-        Location.public_id,
-        Location.name,
-        Location.address_line1,
-        Location.address_line2,
-        Location.city,
-        Location.region,
-        Location.postal_code,
-        Location.country,
-        Location.latitude,
-        Location.longitude,
-        Location.phone,
-    ),
-    load_only(Organization.public_id),
-)
-_SUMMARY_COLUMNS = load_only(Product.public_id, Product.gtin, Product.name, Product.brand)
+from localshelf.store.types import UtcDateTime
 
 
 def _exact_distance(
@@ -88,39 +74,136 @@ def find_locations(
 ) -> list[tuple[Location, float]]:
     if not nearby:
         return []
-    distances = dialect.distance_table(nearby)
+    distances = dialect.distance_table()
     rows = session.execute(
         select(Location, distances.c.distance_km)
         .join(distances, distances.c.id == Location.id)
         .options(joinedload(Location.organization))
         .order_by(distances.c.distance_km, Location.public_id)
-        .limit(limit)
+        .limit(limit),
+        dialect.distance_values(nearby),
     )
     return [(row[0], float(row[1])) for row in rows]
 
 
-def _relevance(dialect: Dialect, terms: Sequence[str]) -> ColumnElement[float]:
+def _relevance(dialect: Dialect, needles: Sequence[ColumnElement[str]]) -> ColumnElement[float]:
     per_term = [
         case(
-            *[(dialect.word_prefix(getattr(Product, field), term), weight) for field, weight in ranking.FIELD_WEIGHTS],
+            *[
+                (dialect.word_prefix(getattr(Product, field), needle), weight)
+                for field, weight in ranking.FIELD_WEIGHTS
+            ],
             else_=0.0,
         )
-        for term in terms
+        for needle in needles
     ]
     total: ColumnElement[float] = per_term[0]
     for part in per_term[1:]:
         total = total + part
-    return total / float(len(terms))
+    return total / float(len(needles))
 
 
-def _freshness(now: datetime) -> ColumnElement[float]:
+def _freshness() -> ColumnElement[float]:
     synced = InStoreOffer.last_inventory_sync
     return case(
         (synced.is_(None), ranking.FRESHNESS_UNKNOWN),
-        (synced >= now - CONFIRMED_WITHIN, ranking.FRESHNESS_CONFIRMED),
-        (synced >= now - LIKELY_WITHIN, ranking.FRESHNESS_LIKELY),
+        (synced >= bindparam("confirmed_since", type_=UtcDateTime()), ranking.FRESHNESS_CONFIRMED),
+        (synced >= bindparam("likely_since", type_=UtcDateTime()), ranking.FRESHNESS_LIKELY),
         else_=ranking.FRESHNESS_UNCERTAIN,
     )
+
+
+# What a search or availability answer shows of each row (`services.present.store_stock`, `product_summary`),
+# as bundles: plain named rows, without the ORM's identity map or the columns nobody reads.
+_OFFER: Bundle[Any] = Bundle(
+    "offer",
+    InStoreOffer.public_id,
+    InStoreOffer.sku,
+    InStoreOffer.price_minor,
+    InStoreOffer.currency,
+    InStoreOffer.quantity_on_hand,
+    InStoreOffer.status,
+    InStoreOffer.last_inventory_sync,
+)
+_LOCATION: Bundle[Any] = Bundle(
+    "location",
+    Location.public_id,
+    Location.name,
+    Location.address_line1,
+    Location.address_line2,
+    Location.city,
+    Location.region,
+    Location.postal_code,
+    Location.country,
+    Location.latitude,
+    Location.longitude,
+    Location.phone,
+)
+_ORGANIZATION: Bundle[Any] = Bundle("organization", Organization.public_id)
+_PRODUCT: Bundle[Any] = Bundle("product", Product.public_id, Product.gtin, Product.name, Product.brand)
+
+
+@functools.lru_cache(maxsize=64)
+def _search_statement(dialect_name: str, term_count: int) -> Select[Any]:
+    """The search statement for `term_count` words, built once per backend: every value is a named bind
+    parameter (`_search_parameters`). Building it anew cost about 1 ms a search (profiled)."""
+    dialect = dialect_for(dialect_name)
+    needles = [bindparam(f"needle_{index}", type_=String()) for index in range(term_count)]
+    distances = dialect.distance_table()
+    matched = dialect.computed_first(
+        select(Product.id, _relevance(dialect, needles).label("relevance")).where(
+            dialect.text_match(bindparam("text_query", type_=String())),
+            *[dialect.word_prefix(Product.search_doc, needle) for needle in needles],
+        ),
+        "matched",
+    )
+    stock = case(*[(InStoreOffer.status == status, value) for status, value in ranking.STOCK_SCORES.items()], else_=0.0)
+    proximity = literal(1.0, Float) - distances.c.distance_km / bindparam("radius_km", type_=Float())
+    score = (
+        ranking.W_RELEVANCE * matched.c.relevance
+        + ranking.W_PROXIMITY * proximity
+        + ranking.W_STOCK * stock
+        + ranking.W_FRESHNESS * _freshness()
+    ).label("score")
+    best = (
+        select(InStoreOffer.id, InStoreOffer.public_id, distances.c.distance_km, score)
+        .join(distances, distances.c.id == InStoreOffer.location_id)
+        .join(matched, matched.c.id == InStoreOffer.product_id)
+        .where(InStoreOffer.status.in_(bindparam("statuses", expanding=True)))
+        .order_by(score.desc(), distances.c.distance_km, InStoreOffer.public_id)
+        .limit(bindparam("limit", type_=Integer()))
+        .subquery("best")
+    )
+    return (
+        select(_OFFER, _LOCATION, _PRODUCT, _ORGANIZATION, best.c.distance_km, best.c.score)
+        .select_from(InStoreOffer)
+        .join(best, best.c.id == InStoreOffer.id)
+        .join(Product, Product.id == InStoreOffer.product_id)
+        .join(Location, Location.id == InStoreOffer.location_id)
+        .join(Organization, Organization.id == InStoreOffer.organization_id)
+        .order_by(best.c.score.desc(), best.c.distance_km, best.c.public_id)
+    )
+
+
+def _search_parameters(
+    dialect: Dialect,
+    terms: Sequence[str],
+    nearby: Sequence[NearbyStore],
+    radius_km: float,
+    statuses: Sequence[str],
+    limit: int,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        **{f"needle_{index}": f" {term}" for index, term in enumerate(terms)},
+        "text_query": dialect.text_query(terms),
+        **dialect.distance_values(nearby),
+        "radius_km": radius_km,
+        "statuses": list(statuses),
+        "limit": limit,
+        "confirmed_since": now - CONFIRMED_WITHIN,
+        "likely_since": now - LIKELY_WITHIN,
+    }
 
 
 def search_offers(
@@ -133,61 +216,33 @@ def search_offers(
     limit: int,
     now: datetime,
 ) -> list[tuple[Any, ...]]:
-    """Offers for products matching every term, in the `nearby` stores, best first.
+    """Offers for products matching every term, in the `nearby` stores, best first: rows of
+    (offer, location, product, organization, distance_km, score), the first four named bundles.
 
     Plan shape (PostgreSQL, city scale): the matching products (GIN text index, then the exact word test)
-    hashed (SQLite: materialized, then probed through an automatic index); the nearby stores' in-stock offers from the covering index `ix_offers_search_cover` (or, for a
-    rare word, the matching products' offers from `ix_offers_product_cover`) probing it; the best `limit` by
-    score; only those joined to their rows. The search benchmark's EXPLAIN check keeps it that way.
+    hashed (SQLite: materialized, then probed through an automatic index); the nearby stores' in-stock offers
+    from the covering index `ix_offers_search_cover` (or, for a rare word, the matching products' offers from
+    `ix_offers_product_cover`) probing it; the best `limit` by score; only those joined to their rows. The
+    search benchmark's EXPLAIN check keeps it that way.
     """
-    if not nearby:
+    if not nearby or not terms:
         return []
-    distances = dialect.distance_table(nearby)
-    matched = dialect.computed_first(
-        select(Product.id, _relevance(dialect, terms).label("relevance")).where(
-            dialect.text_match(terms), *[dialect.word_prefix(Product.search_doc, term) for term in terms]
-        ),
-        "matched",
-    )
-    stock = case(*[(InStoreOffer.status == status, value) for status, value in ranking.STOCK_SCORES.items()], else_=0.0)
-    proximity = literal(1.0, Float) - distances.c.distance_km / radius_km
-    score = (
-        ranking.W_RELEVANCE * matched.c.relevance
-        + ranking.W_PROXIMITY * proximity
-        + ranking.W_STOCK * stock
-        + ranking.W_FRESHNESS * _freshness(now)
-    ).label("score")
-    best = (
-        select(InStoreOffer.id, InStoreOffer.public_id, distances.c.distance_km, score)
-        .join(distances, distances.c.id == InStoreOffer.location_id)
-        .join(matched, matched.c.id == InStoreOffer.product_id)
-        .where(InStoreOffer.status.in_(statuses))
-        .order_by(score.desc(), distances.c.distance_km, InStoreOffer.public_id)
-        .limit(limit)
-        .subquery("best")
-    )
-    query = (
-        select(InStoreOffer, Location, Product, Organization, best.c.distance_km, best.c.score)
-        .join(best, best.c.id == InStoreOffer.id)
-        .join(Product, Product.id == InStoreOffer.product_id)
-        .join(Location, Location.id == InStoreOffer.location_id)
-        .join(Organization, Organization.id == InStoreOffer.organization_id)
-        .options(*_STOCK_COLUMNS, _SUMMARY_COLUMNS)
-        .order_by(best.c.score.desc(), best.c.distance_km, best.c.public_id)
-    )
-    return [tuple(row) for row in session.execute(query)]
+    parameters = _search_parameters(dialect, terms, nearby, radius_km, statuses, limit, now)
+    return [tuple(row) for row in session.execute(_search_statement(dialect.name, len(terms)), parameters)]
 
 
 def availability(
     session: Session, dialect: Dialect, product_id: int, latitude: float, longitude: float, radius_km: float
-) -> list[tuple[InStoreOffer, Location, Organization, float]]:
-    """The product's offers at published stores within the radius, nearest first.
+) -> list[tuple[Any, Any, Any, float]]:
+    """The product's offers at published stores within the radius, nearest first: (offer, location,
+    organization, distance_km), the first three named bundles.
 
     Starts from the product's offers (a handful) rather than from the stores nearby (a thousand
     in a city at 10 km): the radius pre-filter applies to the joined locations.
     """
     query = (
-        select(InStoreOffer, Location, Organization)
+        select(_OFFER, _LOCATION, _ORGANIZATION)
+        .select_from(InStoreOffer)
         .join(Location, Location.id == InStoreOffer.location_id)
         .join(Organization, Organization.id == InStoreOffer.organization_id)
         .where(
@@ -195,7 +250,6 @@ def availability(
             Location.published.is_(True),
             dialect.within_radius(latitude, longitude, radius_km),
         )
-        .options(*_STOCK_COLUMNS)
     )
     found = []
     for offer, location, organization in session.execute(query):
@@ -243,8 +297,14 @@ def location_counts(session: Session, organization_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def known_term_prefix(session: Session, term: str) -> bool:
-    return session.scalar(select(SearchTerm.term).where(SearchTerm.term.like(f"{term}%")).limit(1)) is not None
+def known_term_prefixes(session: Session, terms: Sequence[str]) -> set[str]:
+    """The terms some indexed word starts with, in one round trip."""
+    if not terms:
+        return set()
+    found = session.execute(
+        select(*[exists().where(SearchTerm.term.like(f"{term}%")).label(f"t{i}") for i, term in enumerate(terms)])
+    ).one()
+    return {term for term, known in zip(terms, found, strict=True) if known}
 
 
 def organization_by_public_id(session: Session, public_id: str) -> Organization | None:

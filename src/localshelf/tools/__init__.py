@@ -28,6 +28,7 @@ from localshelf.tools import (
     search,
     sync,
 )
+from localshelf.tools.schemas import flattened
 
 GROUPS = (
     organizations,
@@ -56,6 +57,8 @@ def tool_definitions() -> tuple[Tool, ...]:
     tools = scratch._tool_manager.list_tools()  # the SDK exposes registered tools only here
     for tool in tools:
         lift_optional_descriptions(tool.parameters)
+        if tool.fn_metadata.output_schema is not None:
+            tool.fn_metadata.output_schema = flattened(tool.fn_metadata.output_schema)
     return tuple(tools)
 
 

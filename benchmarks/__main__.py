@@ -1,4 +1,4 @@
-"""`python -m benchmarks --scale town [--backends sqlite,postgis] [--suites search,sync,webhooks] [--out DIR]`.
+"""`python -m benchmarks --scale town [--backends sqlite,postgis] [--suites search,sync,webhooks,http] [--out DIR]`.
 
 Runs the chosen suites, prints the table, writes markdown + JSON to the output directory and,
 when several scales have results there, PNG plots of p95 latency against scale. Exits 0 even
@@ -19,7 +19,7 @@ from .plots import plot_p95
 from .report import Measure, table, write
 from .scales import SCALES, Scale
 
-SUITES = {"search": "search_suite", "sync": "sync_suite", "webhooks": "webhook_suite"}
+SUITES = {"search": "search_suite", "sync": "sync_suite", "webhooks": "webhook_suite", "http": "http_suite"}
 DEFAULT_OUT = Path(__file__).parent / "results"
 
 SuiteRun = Callable[[Scale, list[str], Path], list[Measure]]
@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--scale", choices=list(SCALES), default="town")
     parser.add_argument("--backends", type=_names(BACKENDS), default=list(BACKENDS), help="sqlite,postgis")
-    parser.add_argument("--suites", type=_names(list(SUITES)), default=list(SUITES), help="search,sync,webhooks")
+    parser.add_argument("--suites", type=_names(list(SUITES)), default=list(SUITES), help="search,sync,webhooks,http")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the reports go")
     return parser.parse_args(argv)
 

@@ -6,7 +6,7 @@ and the app's search documents, and offers with mixed statuses and sync ages.
 
 PostgreSQL gets `COPY ... FROM STDIN` (the generated `geog` and `search_vector` columns fill
 themselves, as in the app); SQLite gets `executemany` inserts in large batches (the FTS5 triggers
-fill `product_fts`). Both end with ANALYZE.
+fill `product_fts`). Both end with `settle` (VACUUM ANALYZE / ANALYZE).
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ A fresh database gets a connected, mapped and fully synced Shopify shop (as the 
 webhook endpoint. `localshelf serve --transport http` then runs as a real process with its background worker;
 a few concurrent clients POST signed `inventory_levels/update` deliveries (one in ten is a re-delivery of an
 earlier event, which must be deduplicated) and the suite polls `webhook_events` until every event is applied.
-The baseline is the same events stored and applied in-process (`store_event` + `apply_event`, no HTTP) on an
-identically prepared database. Then ~100 single updates are sent one at a time, each followed by
-`search_local_products` calls through an MCP session until the new quantity shows.
+The baseline is the same events stored and applied in-process (`store_delivery` per delivery, then
+`apply_batch` as the worker runs it, no HTTP) on an identically prepared database. Then ~100 single updates
+are sent one at a time, each followed by `search_local_products` calls through an MCP session until the new
+quantity shows.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from benchmarks.scales import Scale
 from benchmarks.shopify_setup import index_fake_variants, map_and_queue, run_queued_sync, utcnow
 from localshelf.domain.gtin import is_valid_gtin, normalize_gtin
 from localshelf.fakes.shopify.webhooks import WebhookSender, inventory_level_payload
-from localshelf.services import webhooks
+from localshelf.server.worker import EVENT_BATCH
+from localshelf.services import webhook_batch, webhooks
 from localshelf.store.db import Database
 from localshelf.store.models import WebhookEvent
 from tests.builders import http_session, operator_key, webhook_endpoint
@@ -154,16 +156,19 @@ def _finished_events(database: Database) -> tuple[int, int]:
 
 
 def _apply_in_process(database: Database, secret: str, deliveries: list[Delivery]) -> float:
-    """Store (deduplicating) and apply every delivery one by one, as the worker does; events applied per second."""
+    """Store every delivery in its own unit of work (deduplicating), as the route does, then apply the stored
+    events a batch per unit of work, as the worker does; events applied per second."""
     started = perf_counter()
     for delivery in deliveries:
         now = utcnow()
-        receiver = database.transaction(webhooks.receiver_for, "shopify", secret, now, read_only=True)
-        assert receiver is not None
-        event_id = delivery.headers["X-Shopify-Event-Id"]
-        if database.transaction(webhooks.store_event, receiver, event_id, TOPIC, delivery.body, now, now):
-            pending = database.transaction(webhooks.pending_events, 1, read_only=True)
-            database.transaction(webhooks.apply_event, pending[0], utcnow())
+        event = (delivery.headers["X-Shopify-Event-Id"], TOPIC, delivery.body, now)
+        shop = delivery.headers["X-Shopify-Shop-Domain"]
+        outcome = database.transaction(webhooks.store_delivery, "shopify", secret, shop, [TOPIC], event, now)
+        assert outcome in ("accepted", "duplicate"), outcome
+    after: int | None = 0
+    while after is not None:
+        batch = database.transaction(webhook_batch.apply_batch, EVENT_BATCH, after, utcnow())
+        after = batch.last_id
     seconds = perf_counter() - started
     return _finished_events(database)[1] / seconds
 
@@ -320,7 +325,7 @@ def run(scale: Scale, backends: list[str], workdir: Path) -> list[Measure]:
             "single_updates": len(visible),
         }
         label = f"[{backend}]"
-        in_process = "store_event + apply_event in-process, no HTTP"
+        in_process = "store_delivery + apply_batch in-process, no HTTP"
         search_ms = _percentile(searches, 50)
         measures += [
             Measure(

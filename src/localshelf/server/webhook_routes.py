@@ -95,14 +95,19 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
             return _answer(413, "body too large")
         if not shopify_webhook_valid(settings.shopify_client_secret or "", body, _header(request, "hmac-sha256")):
             return _answer(401, "invalid signature")
-        receiver = await database.read(webhooks.receiver_for, "shopify", request.path_params["secret"], now)
-        if receiver is None or _header(request, "shop-domain") != receiver.shop:
-            return _answer(401, "unknown endpoint")
         topic = _header(request, "topic") or ""
-        if not receiver.connected or topic not in webhooks.SHOPIFY_TOPICS:
-            return _answer(200, "ignored")
         event_id = _header(request, "event-id") or _header(request, "webhook-id") or hashlib.sha256(body).hexdigest()
-        return await keep(receiver, event_id, topic, body, _time(_header(request, "triggered-at"), now), now)
+        event = (event_id, topic, body, _time(_header(request, "triggered-at"), now))
+        secret, shop = request.path_params["secret"], _header(request, "shop-domain")
+        # One unit of work finds the endpoint and stores the event (the hot path: one transaction per delivery).
+        outcome = await database.run(
+            webhooks.store_delivery, "shopify", secret, shop, webhooks.SHOPIFY_TOPICS, event, now
+        )
+        if outcome == "unknown":
+            return _answer(401, "unknown endpoint")
+        if outcome != "ignored":
+            nudge.set()
+        return _answer(200, outcome)
 
     @server.custom_route("/webhooks/lightspeed/{secret}", methods=["POST"])  # type: ignore[untyped-decorator]
     async def lightspeed_webhook(request: Request) -> Response:

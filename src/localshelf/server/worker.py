@@ -14,7 +14,7 @@ from typing import TypeVar
 import anyio
 from sqlalchemy import select
 
-from localshelf.services import pos_flows, sync_jobs, webhooks
+from localshelf.services import pos_flows, sync_jobs, webhook_batch, webhooks
 from localshelf.services.demand_recorder import DemandRecorder
 from localshelf.services.pos_flows import PosContext
 from localshelf.store.db import UnitOfWork
@@ -23,25 +23,35 @@ from localshelf.store.models import Integration, WebhookEndpoint
 logger = logging.getLogger("localshelf.worker")
 T = TypeVar("T")
 
-EVENT_BATCH = 100
+EVENT_BATCH = 200
+# After a nudge the worker lets a burst of deliveries gather for this long, so that they are applied (and their
+# offers rebuilt) as one batch instead of one small batch each; it bounds what this adds to arrival -> visible.
+EVENT_GATHER_SECONDS = 0.1
 HOUSEKEEPING_EVERY_SECONDS = 60.0
 DEMAND_FLUSH_EVERY_SECONDS = 5.0
 
 
 class Nudge:
-    """Wakes the worker early (a webhook was stored, a job was queued); created outside any event loop."""
+    """Wakes the worker early (a webhook was stored, a job was queued); created outside any event loop.
+
+    A nudge that comes while the worker is busy is kept, so the next wait returns at once instead of sleeping
+    through it."""
 
     def __init__(self) -> None:
         self._event: anyio.Event | None = None
+        self._pending = False
 
     def set(self) -> None:
+        self._pending = True
         if self._event is not None:
             self._event.set()
 
     async def wait(self, timeout: float) -> None:
-        self._event = anyio.Event()
-        with anyio.move_on_after(timeout):
-            await self._event.wait()
+        if not self._pending:
+            self._event = anyio.Event()
+            with anyio.move_on_after(timeout):
+                await self._event.wait()
+        self._pending = False
 
 
 def _without_webhooks(uow: UnitOfWork) -> list[int]:
@@ -73,21 +83,33 @@ class Worker:
             group.start_soon(self._housekeeping_loop)
 
     async def apply_pending_events(self) -> int:
-        """One pass over the stored events, oldest first; returns how many reached an end state."""
+        """One pass over the stored events, oldest first, a batch per unit of work; returns how many reached an
+        end state."""
         done, after = 0, 0
-        while ids := await self.pos.database.read(webhooks.pending_events, EVENT_BATCH, after):
-            for event_id in ids:
-                try:
-                    state = await self.pos.database.run(webhooks.apply_event, event_id, self.pos.clock())
-                except Exception:  # one poisonous event must not hold up the others
-                    logger.exception("webhook event %s could not be applied", event_id)
-                    await self.pos.database.run(
-                        webhooks.mark_failed, event_id, "internal error while applying", self.pos.clock()
-                    )
-                    state = "failed"
-                done += state != "pending"
-            after = ids[-1]
-        return done
+        while True:
+            try:
+                batch = await self.pos.database.run(webhook_batch.apply_batch, EVENT_BATCH, after, self.pos.clock())
+            except Exception:  # one poisonous event must not hold up the others: retry the batch one by one
+                logger.exception("a batch of webhook events after id %s failed; applying them one by one", after)
+                batch = await self._apply_one_by_one(after)
+            if batch.last_id is None:
+                return done
+            done += batch.done
+            after = batch.last_id
+
+    async def _apply_one_by_one(self, after: int) -> webhook_batch.BatchResult:
+        states: dict[int, str] = {}
+        ids = await self.pos.database.read(webhooks.pending_events, EVENT_BATCH, after)
+        for event_id in ids:
+            try:
+                states[event_id] = await self.pos.database.run(webhooks.apply_event, event_id, self.pos.clock())
+            except Exception:
+                logger.exception("webhook event %s could not be applied", event_id)
+                await self.pos.database.run(
+                    webhooks.mark_failed, event_id, "internal error while applying", self.pos.clock()
+                )
+                states[event_id] = "failed"
+        return webhook_batch.BatchResult(ids[-1] if ids else None, states)
 
     async def run_next_job(self) -> bool:
         if not await self.pos.database.read(sync_jobs.has_claimable, self.pos.clock()):
@@ -109,6 +131,7 @@ class Worker:
         while True:
             await self._guarded(self.apply_pending_events)
             await self.nudge.wait(self.poll_seconds)
+            await anyio.sleep(EVENT_GATHER_SECONDS)
 
     async def _jobs_loop(self) -> None:
         while True:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from localshelf.domain.auth import Role
 from localshelf.domain.ids import new_public_id
@@ -34,6 +35,7 @@ from localshelf.services.access import tenant_object
 from localshelf.services.connect import owned_integration
 from localshelf.services.materialize import materialize
 from localshelf.store import pos_staging as staging
+from localshelf.store import webhook_events as event_store
 from localshelf.store.db import UnitOfWork
 from localshelf.store.models import Integration, WebhookEndpoint, WebhookEvent
 
@@ -174,27 +176,38 @@ def finish_rotation(
 
 
 def receiver_for(uow: UnitOfWork, provider: str, secret: str, now: datetime) -> Receiver | None:
-    hashed = secret_hash(secret)
-    endpoint = uow.session.scalar(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.provider == provider,
-            or_(
-                WebhookEndpoint.token_hash == hashed,
-                (WebhookEndpoint.previous_token_hash == hashed) & (WebhookEndpoint.previous_valid_until > now),
-            ),
-        )
-    )
-    if endpoint is None:
+    row = event_store.receiver_row(uow.session, provider, secret_hash(secret), now)
+    if row is None:
         return None
-    integration = uow.session.get(Integration, endpoint.integration_id)
-    assert integration is not None
+    integration_id, endpoint_id, shop, status, currency = row
     return Receiver(
-        integration_id=integration.id,
-        endpoint_id=endpoint.id,
-        shop=integration.external_account,
-        connected=integration.status == "connected",
-        currency=integration.currency,
+        integration_id=integration_id,
+        endpoint_id=endpoint_id,
+        shop=shop,
+        connected=status == "connected",
+        currency=currency,
     )
+
+
+def store_delivery(
+    uow: UnitOfWork,
+    provider: str,
+    secret: str,
+    shop: str | None,
+    topics: Collection[str],
+    event: tuple[str, str, bytes, datetime],
+    now: datetime,
+) -> str:
+    """A verified delivery to a secret URL, in one unit of work: "unknown" (no endpoint has this URL, or it is
+    another shop's), "ignored" (integration not connected, topic not subscribed), "accepted" or "duplicate".
+    `event` is (provider event id, topic, body, triggered at)."""
+    receiver = receiver_for(uow, provider, secret, now)
+    if receiver is None or receiver.shop != shop:
+        return "unknown"
+    event_id, topic, body, triggered_at = event
+    if not receiver.connected or topic not in topics:
+        return "ignored"
+    return "accepted" if store_event(uow, receiver, event_id, topic, body, triggered_at, now) else "duplicate"
 
 
 def receivers_for_merchant(uow: UnitOfWork, provider: str, merchant_id: str) -> list[Receiver]:
@@ -241,26 +254,20 @@ def store_event(
     now: datetime,
 ) -> bool:
     """Keep a verified delivery; False when this event was already stored (a re-delivery)."""
-    inserted = uow.session.scalar(
-        uow.dialect.insert_ignoring_duplicates(WebhookEvent)
-        .values(
-            integration_id=receiver.integration_id,
-            event_id=event_id[:255],
-            topic=topic[:64],
-            payload=body.decode("utf-8", errors="replace"),
-            triggered_at=triggered_at,
-            received_at=now,
-            state="pending",
-            attempts=0,
-        )
-        .returning(WebhookEvent.id)
+    inserted = event_store.insert_event(
+        uow,
+        {
+            "integration_id": receiver.integration_id,
+            "event_id": event_id[:255],
+            "topic": topic[:64],
+            "payload": body.decode("utf-8", errors="replace"),
+            "triggered_at": triggered_at,
+            "received_at": now,
+            "state": "pending",
+            "attempts": 0,
+        },
     )
-    counter = WebhookEndpoint.deliveries_accepted if inserted is not None else WebhookEndpoint.deliveries_duplicate
-    uow.session.execute(
-        update(WebhookEndpoint)
-        .where(WebhookEndpoint.id == receiver.endpoint_id)
-        .values({counter: counter + 1, WebhookEndpoint.last_delivery_at: now})
-    )
+    event_store.count_delivery(uow.session, receiver.endpoint_id, inserted is not None, now)
     return inserted is not None
 
 
@@ -276,9 +283,18 @@ def pending_events(uow: UnitOfWork, limit: int, after_id: int = 0) -> list[int]:
 
 
 def mark_failed(uow: UnitOfWork, event_id: int, outcome: str, now: datetime) -> None:
-    event = uow.session.get(WebhookEvent, event_id)
-    if event is not None and event.state == "pending":
+    event = event_store.lock_pending(uow.session, event_id)
+    if event is not None:
         event.state, event.outcome, event.applied_at, event.attempts = "failed", outcome[:300], now, event.attempts + 1
+
+
+@dataclass
+class Staged:
+    """An event's staging step: its end state and reason, or "staged" with the items whose offers to rebuild."""
+
+    state: str  # applied, ignored, failed, pending (must wait) or staged (materialize `touched`, then applied)
+    outcome: str
+    touched: list[int] = field(default_factory=list)
 
 
 def apply_event(uow: UnitOfWork, event_id: int, now: datetime) -> str:
@@ -288,25 +304,40 @@ def apply_event(uow: UnitOfWork, event_id: int, now: datetime) -> str:
     pending without counting an attempt: the first sync reads the same state anyway, and the event is
     applied (or found older than the stored state) right after it.
     """
-    event = uow.session.get(WebhookEvent, event_id, populate_existing=True)
-    if event is None or event.state != "pending":
+    event = event_store.lock_pending(uow.session, event_id)
+    if event is None:
         return "gone"
     integration = uow.session.get(Integration, event.integration_id)
     assert integration is not None
-    state, outcome = _apply(uow, integration, event, now)
+    staged = stage_event(uow, integration, event, now)
+    state, outcome = staged.state, staged.outcome
+    if state == "staged":
+        tally = materialize(uow, integration.organization_id, integration.id, sorted(set(staged.touched)), now)
+        done = f"{tally.created} created, {tally.updated} updated, {tally.removed} removed"
+        state, outcome = "applied", f"{outcome}; {done}" if outcome else done
     if state != "pending":
         event.attempts += 1
         event.state, event.outcome, event.applied_at = state, outcome[:300], now
     return state
 
 
-def _apply(uow: UnitOfWork, integration: Integration, event: WebhookEvent, now: datetime) -> tuple[str, str]:
+def stage_event(
+    uow: UnitOfWork,
+    integration: Integration,
+    event: WebhookEvent,
+    now: datetime,
+    before_movements: Callable[[], None] | None = None,
+) -> Staged:
+    """Everything an event changes except offers: staged rows, queued syncs, movements, the integration.
+
+    `before_movements` runs before stock movements are recorded (a batch rebuilds the offers it has staged so
+    far first: a movement notes the offer it moved)."""
     if integration.status != "connected":
-        return "ignored", f"integration is {integration.status}"
+        return Staged("ignored", f"integration is {integration.status}")
     if event.topic == "app/uninstalled":  # needs no currency: applies even before the first sync
-        return _uninstalled(integration, now)
+        return Staged(*_uninstalled(integration, now))
     if integration.currency is None:
-        return "pending", "waiting for the first sync to learn the shop's currency"
+        return Staged("pending", "waiting for the first sync to learn the shop's currency")
     try:
         parsed = parse_events(
             integration.provider,
@@ -316,12 +347,12 @@ def _apply(uow: UnitOfWork, integration: Integration, event: WebhookEvent, now: 
             integration.prices_include_tax,
         )
     except PosBadResponse as exc:
-        return "failed", exc.message
+        return Staged("failed", exc.message)
     touched: list[int] = []
     outcomes: list[str] = []
     for change in parsed:
         if isinstance(change, AppUninstalled):
-            return _uninstalled(integration, now)
+            return Staged(*_uninstalled(integration, now))
         if isinstance(change, CatalogChanged):
             queued = sync_jobs.enqueue(uow, integration, "incremental", "webhook", now)
             outcomes.append("incremental sync queued" if queued else "a sync is already under way")
@@ -351,15 +382,15 @@ def _apply(uow: UnitOfWork, integration: Integration, event: WebhookEvent, now: 
             touched += staging.mark_product_deleted(uow, integration.id, change.product_external_id, event.triggered_at)
     moves = [change for change in parsed if isinstance(change, StockMoved)]
     if moves:
+        if before_movements is not None:
+            before_movements()
         moved = pos_movements.apply_movements(uow, integration, moves, event.triggered_at, now)
         touched += moved.touched
         outcomes.append(moved.summary())
     if not touched:
         state = "applied" if any(isinstance(change, CatalogChanged) for change in parsed) else "ignored"
-        return state, "; ".join(outcomes) or "nothing to change"
-    tally = materialize(uow, integration.organization_id, integration.id, sorted(set(touched)), now)
-    done = f"{tally.created} created, {tally.updated} updated, {tally.removed} removed"
-    return "applied", f"{outcomes[-1]}; {done}" if moves else done
+        return Staged(state, "; ".join(outcomes) or "nothing to change")
+    return Staged("staged", outcomes[-1] if moves else "", touched)
 
 
 def _uninstalled(integration: Integration, now: datetime) -> tuple[str, str]:

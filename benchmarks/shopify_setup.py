@@ -4,20 +4,36 @@ The shop is the integration tests' harness (`tests/integration/shopify_harness.c
 as an ASGI app answering instantly (its cost bucket refills at 100,000 points/s), an organization with a
 connected integration and one published store per POS location. `map_and_queue` maps every POS location and
 queues a full sync; `run_queued_sync` claims and runs it with the real `SyncRunner`.
+
+`remote_fake` serves the same seeded catalog from a process of its own (uvicorn on 127.0.0.1, real HTTP):
+Shopify is remote in production, so the process that syncs should not hold the POS's whole catalog in its
+memory (a 100k-SKU fake catalog alone is ~190 MB) nor spend its CPU answering itself.
 """
 
 from __future__ import annotations
 
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing import get_context
+from multiprocessing.queues import Queue
+from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
+from localshelf.fakes.shopify import FakeShopify, Shop
 from localshelf.services import pos_gateway, pos_locations, sync_jobs
 from localshelf.services.pos_flows import PosContext
+from localshelf.services.pos_gateway import HttpFactory
 from localshelf.services.pos_locations import LocationMapping
 from localshelf.store.db import Database
 from localshelf.store.models import Integration
-from tests.integration.shopify_harness import Connected, settings
+from tests.integration.shopify_harness import SHOP, Connected, settings
+from tests.integration.sync_child import build_state
 
 
 def utcnow() -> datetime:
@@ -35,17 +51,80 @@ def index_fake_variants(shop: Connected) -> None:
     Without this the fake, not localshelf, dominates a 10k-SKU sync (quadratic: 5.1 s of 18.8 s at 5k SKUs).
     The catalog does not change while a suite runs, so the index stays right.
     """
-    index = {variant.inventory_item_id: variant for p in shop.shop.products.values() for variant in p.variants}
-    shop.shop.variant_by_item = index.get  # type: ignore[method-assign]
+    index_variants(shop.shop)
 
 
-def pos_context(shop: Connected) -> PosContext:
-    return PosContext(shop.database, settings(), utcnow, shop.http)
+def index_variants(shop: Shop) -> None:
+    index = {variant.inventory_item_id: variant for p in shop.products.values() for variant in p.variants}
+    shop.variant_by_item = index.get  # type: ignore[method-assign]
 
 
-async def map_and_queue(shop: Connected) -> None:
+class _ToLocalFake(httpx.AsyncBaseTransport):
+    """Sends every request to the fake on 127.0.0.1:port; the Host header still names the shop."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self._port)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@dataclass(frozen=True)
+class RemoteFake:
+    port: int
+    variants: int  # POS items in its catalog
+
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=_ToLocalFake(self.port), timeout=60)
+
+
+def _serve_fake(products: int, locations: int, seed: int, token: str, ready: Queue[Any]) -> None:
+    """Entry point of the fake's process: the harness's catalog (same seed, same ids), served until killed."""
+    import uvicorn
+
+    state = build_state(products, locations, seed, time.time(), token)
+    shop = state.shops[SHOP]
+    index_variants(shop)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit it: without it uvicorn's separate header and body writes meet the client's
+    # delayed ACK and every answer waits ~40 ms (Nagle).
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(FakeShopify(state), log_level="warning", access_log=False))
+    ready.put((listener.getsockname()[1], sum(len(p.variants) for p in shop.products.values())))
+    server.run(sockets=[listener])
+
+
+@contextmanager
+def remote_fake(shop: Connected, products: int, locations: int, seed: int) -> Iterator[RemoteFake]:
+    """The catalog `connected_shop(products=products, ...)` would seed, in its own process, accepting the token
+    of `shop` (whose own in-memory fake may then be empty: its location ids are the same)."""
+    context = get_context("spawn")
+    ready: Queue[Any] = context.Queue()
+    token = next(iter(shop.shop.tokens))
+    process = context.Process(target=_serve_fake, args=(products, locations, seed, token, ready), daemon=True)
+    process.start()
+    try:
+        port, variants = ready.get(timeout=600)
+        yield RemoteFake(port, variants)
+    finally:
+        process.terminate()
+        process.join(timeout=30)
+
+
+def pos_context(shop: Connected, http: HttpFactory | None = None) -> PosContext:
+    return PosContext(shop.database, settings(), utcnow, http or shop.http)
+
+
+async def map_and_queue(shop: Connected, http: HttpFactory | None = None) -> None:
     """Store the POS locations, map each to its published store and queue a full sync."""
-    pos = pos_context(shop)
+    pos = pos_context(shop, http)
     account = await pos_gateway.live_account(shop.database, pos.settings, _integration_pk(shop), pos.http, utcnow())
     assert account is not None, "the harness's integration is not connected"
     async with pos_gateway.open_catalog(pos.settings, account, pos.http) as reader:
@@ -63,10 +142,10 @@ def _integration_pk(shop: Connected) -> int:
     return pk
 
 
-async def run_queued_sync(shop: Connected) -> str:
+async def run_queued_sync(shop: Connected, http: HttpFactory | None = None) -> str:
     """Claim the queued job and run it to its end; the job's final state."""
     ticket = await shop.database.run(sync_jobs.claim, None, utcnow())
     assert ticket is not None, "no sync job was queued"
-    await pos_context(shop).runner().run(ticket)
+    await pos_context(shop, http).runner().run(ticket)
     view = await shop.database.read(sync_jobs.view_by_pk, ticket.job_id)
     return view.state

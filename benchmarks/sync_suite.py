@@ -1,14 +1,17 @@
 """Full sync from the Shopify fake (answering instantly) versus a naive one-row-at-a-time ORM upsert.
 
-Each run happens in a spawned child process so its peak RSS (`ru_maxrss`) is its own; the child builds the
-fake's catalog (N SKUs x 3 locations, seeded), connects and maps the shop in a fresh database, then times
-either the real `SyncRunner` or the naive baseline (select-then-insert/update per offer, commit per row) on the
-same data. The naive baseline runs on the first `BASELINE_OFFERS` offers only and is reported as a rate (its
+Each run happens in a spawned child process so its peak RSS (`ru_maxrss`) is its own; the child connects and
+maps the shop in a fresh database, then times either the real `SyncRunner` or the naive baseline
+(select-then-insert/update per offer, commit per row) on the same data (N SKUs x 3 locations, seeded). The
+sync reads the fake over real HTTP from a process of its own (`shopify_setup.remote_fake`), as it would read
+Shopify: the child's RSS is localshelf's, not the fake's catalog, and the fake's time still counts (the sync
+waits for its answers). The baseline reads the fake's catalog from memory in the child. The naive baseline runs on the first `BASELINE_OFFERS` offers only and is reported as a rate (its
 seconds are extrapolated to the full catalog).
 """
 
 from __future__ import annotations
 
+import os
 import resource
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from sqlalchemy import func, select
 from benchmarks.databases import bench_database
 from benchmarks.report import Measure
 from benchmarks.scales import Scale
-from benchmarks.shopify_setup import index_fake_variants, map_and_queue, run_queued_sync, url_of
+from benchmarks.shopify_setup import map_and_queue, remote_fake, run_queued_sync, url_of
 from localshelf.domain.gtin import is_valid_gtin, normalize_gtin
 from localshelf.domain.ids import new_public_id
 from localshelf.fakes.shopify import Product as FakeProduct
@@ -39,6 +42,7 @@ LOCATIONS, SEED = 3, 11
 BASELINE_OFFERS = 3_000
 SIZES = {"tiny": (100,), "town": (1_000, 10_000), "city": (1_000, 10_000, 100_000)}
 SIZES["country"] = SIZES["city"]
+SIZES_ENV = "LOCALSHELF_BENCH_SYNC_SIZES"  # e.g. "100000" or "1000,10000": run these sizes instead of the scale's
 TARGET_1K_SECONDS, TARGET_OFFERS_PER_S, TARGET_RSS_MB = 2.0, 10_000.0, 300.0
 
 
@@ -159,22 +163,33 @@ def _naive_upsert(shop: Connected, limit: int) -> tuple[int, int]:
     return skus, offers
 
 
-async def _measure(url: str, skus: int, naive: bool) -> Run:
-    database = Database.from_url(url)
+async def _measure_naive(database: Database, skus: int) -> Run:
     shop = connected_shop(database, products=skus, locations_count=LOCATIONS, seed=SEED)
-    index_fake_variants(shop)
     await map_and_queue(shop)
     setup_rss = _rss_mb()
     started = perf_counter()
-    if naive:
-        written, state = await anyio.to_thread.run_sync(_naive_upsert, shop, BASELINE_OFFERS), "naive"
-    else:
-        written, state = None, await run_queued_sync(shop)
-    seconds = perf_counter() - started
+    written, offers = await anyio.to_thread.run_sync(_naive_upsert, shop, BASELINE_OFFERS)
+    return Run(written, offers, perf_counter() - started, _peak_rss_mb(), setup_rss, "naive")
+
+
+async def _measure_sync(database: Database, skus: int) -> Run:
+    shop = connected_shop(database, products=0, locations_count=LOCATIONS, seed=SEED)  # same location ids
+    with remote_fake(shop, skus, LOCATIONS, SEED) as fake:
+        await map_and_queue(shop, fake.http)
+        setup_rss = _rss_mb()
+        started = perf_counter()
+        state = await run_queued_sync(shop, fake.http)
+        seconds = perf_counter() - started
     # the sync handles every POS item (barcode-less ones become retailer items); the baseline only GTIN offers
-    skus, offers = written or (sum(len(p.variants) for p in shop.shop.products.values()), _offer_count(database))
-    database.dispose()
-    return Run(skus, offers, seconds, _peak_rss_mb(), setup_rss, state)
+    return Run(fake.variants, _offer_count(database), seconds, _peak_rss_mb(), setup_rss, state)
+
+
+async def _measure(url: str, skus: int, naive: bool) -> Run:
+    database = Database.from_url(url)
+    try:
+        return await (_measure_naive(database, skus) if naive else _measure_sync(database, skus))
+    finally:
+        database.dispose()
 
 
 def measure_in_child(url: str, skus: int, naive: bool) -> Run:
@@ -241,10 +256,21 @@ def _measures(backend: str, scale: Scale, skus: int, sync: Run, naive: Run) -> l
     ]
 
 
+def sizes(scale: Scale) -> tuple[int, ...]:
+    """The catalog sizes to sync: the scale's, unless LOCALSHELF_BENCH_SYNC_SIZES names others."""
+    chosen = os.environ.get(SIZES_ENV, "").strip()
+    if not chosen:
+        return SIZES[scale.name]
+    try:
+        return tuple(int(part.strip().replace("_", "")) for part in chosen.split(","))
+    except ValueError:
+        raise SystemExit(f"{SIZES_ENV} must be comma-separated SKU counts, got {chosen!r}") from None
+
+
 def run(scale: Scale, backends: list[str], workdir: Path) -> list[Measure]:
     measures: list[Measure] = []
     for backend in backends:
-        for skus in SIZES[scale.name]:
+        for skus in sizes(scale):
             sync = _spawned(backend, scale, workdir, skus, naive=False)
             naive = _spawned(backend, scale, workdir, skus, naive=True)
             measures += _measures(backend, scale, skus, sync, naive)

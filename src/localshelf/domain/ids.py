@@ -45,7 +45,10 @@ _PATTERNS = {
 
 
 def new_public_id(kind: str) -> str:
-    random_part = "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_RANDOM_LENGTH))
+    # One draw of 60 random bits, 5 per character (the alphabet has 32): the same distribution as 12
+    # `secrets.choice` calls at a twelfth of the system calls (a sync creates an id per offer).
+    bits = secrets.randbits(5 * ID_RANDOM_LENGTH)
+    random_part = "".join(ID_ALPHABET[(bits >> (5 * index)) & 31] for index in range(ID_RANDOM_LENGTH))
     return f"{_prefix(kind)}_{random_part}"
 
 

@@ -125,15 +125,20 @@ class ShopifyCatalog(CatalogReader):
         page_size: int = 100,
         max_wait_seconds: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        stock_page_size: int = MAX_PAGE_SIZE,
     ) -> None:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+        for name, size in (("page_size", page_size), ("stock_page_size", stock_page_size)):
+            if not 1 <= size <= MAX_PAGE_SIZE:
+                raise ValueError(f"{name} must be between 1 and {MAX_PAGE_SIZE}, got {size}")
         if max_wait_seconds < 0:
             raise ValueError("max_wait_seconds must not be negative")
         self._http = http
         self._endpoint = f"{shop_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
         self._token = access_token
         self._page_size = page_size
+        # Inventory levels are small and cheap (3 + 2 x first points): the largest page, so a sync spends
+        # 2.5x fewer round trips and page commits on stock than at the products' page size.
+        self._stock_page_size = stock_page_size
         self._max_wait = max_wait_seconds
         self._sleep = sleep
         self._random = random.Random()
@@ -211,7 +216,7 @@ class ShopifyCatalog(CatalogReader):
     async def stock(self, location_external_id: str, after: str | None = None) -> AsyncIterator[StockPage]:
         cursor = after
         while True:
-            variables = {"locationId": location_external_id, "first": self._page_size, "after": cursor}
+            variables = {"locationId": location_external_id, "first": self._stock_page_size, "after": cursor}
             data = await self._query("LocationInventory", LOCATION_INVENTORY_QUERY, variables)
             location = data.get("location")
             if location is None:

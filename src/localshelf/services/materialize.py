@@ -20,7 +20,7 @@ from localshelf.domain.stock import pos_offer_status, status_for_quantity
 from localshelf.services.products import add_search_terms, search_fields
 from localshelf.store import pos_staging as staging
 from localshelf.store.db import UnitOfWork
-from localshelf.store.models import InStoreOffer, PosItem, PosStock
+from localshelf.store.models import InStoreOffer, PosItem
 
 SKU_LENGTH = 64
 BATCH = 200  # POS items per set-based materialization (bounded by SQLite's bound-parameter limit)
@@ -82,10 +82,12 @@ def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids:
     items = staging.items_by_id(uow.session, ids)
     live = [item for item in items if not item.deleted]
     mapped = staging.mapped_locations(uow.session, integration_id)
-    stock: dict[str, list[PosStock]] = {}
+    stock: dict[str, list[tuple[str, int]]] = {}  # inventory item -> (POS location, quantity)
     inventory_ids = [item.inventory_item_id for item in live if item.inventory_item_id]
-    for level in staging.stock_for(uow.session, integration_id, inventory_ids, list(mapped)):
-        stock.setdefault(level.inventory_item_id, []).append(level)
+    for inventory_item_id, location, quantity in staging.stock_for(
+        uow.session, integration_id, inventory_ids, list(mapped)
+    ):
+        stock.setdefault(inventory_item_id, []).append((location, quantity))
     products = _ensure_products(uow, [item for item in live if effective_gtin(item)])
 
     wanted_offers: dict[tuple[int, int], dict[str, Any]] = {}
@@ -96,9 +98,9 @@ def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids:
             tally.retailer_items += 1
         # Several POS locations mapped to one store (Lightspeed outlets the retailer combines): their stock adds up.
         per_store: dict[int, int] = {}
-        for level in levels:
-            location_id = mapped[level.location_external_id]
-            per_store[location_id] = per_store.get(location_id, 0) + max(0, level.quantity)
+        for location_external_id, level_quantity in levels:
+            location_id = mapped[location_external_id]
+            per_store[location_id] = per_store.get(location_id, 0) + max(0, level_quantity)
         for location_id, quantity in per_store.items():
             if gtin := effective_gtin(item):
                 wanted_offers[(item.id, location_id)] = {

@@ -177,8 +177,11 @@ class SyncRunner:
 
     async def _materialize(self, ticket: Ticket, checkpoint: dict[str, Any], progress: Progress) -> None:
         after = int(checkpoint.get("after", 0))
-        built = 0
+        built = batches = 0
         while True:
+            if batches & (batches - 1) == 0:  # before batches 1, 2, 3, 5, 9, 17...: the tables doubled since
+                await self.database.run(lambda uow: staging.refresh_statistics(uow.session))
+            batches += 1
             ids = await self.database.read(
                 lambda uow, after=after: staging.item_ids_after(uow.session, ticket.integration_id, after, BATCH)
             )

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Executable, Row, case, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from localshelf.store.db import UnitOfWork
@@ -42,56 +42,63 @@ ITEM_FIELDS = (
 )  # never `matched_gtin`: the retailer's match (match_retailer_item) survives every sync and webhook
 
 
+def _executemany(uow: UnitOfWork, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> int:
+    """One cached statement run for every row (DB-API executemany, on the Core connection: no ORM bookkeeping);
+    returns the rows it inserted or changed. No RETURNING: on PostgreSQL that turns a batch into one huge
+    multi-row VALUES statement that psycopg parses again for every batch (a fifth of a 10k-SKU sync)."""
+    uow.session.flush()  # as Session.execute would: pending ORM changes of the unit go first
+    connection = uow.session.connection()
+    result = connection.execute(statement.execution_options(preserve_rowcount=True), list(rows))
+    return max(result.rowcount, 0)
+
+
 def upsert_items(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[str, Any]], job_id: int | None) -> None:
-    """Stage POS items; fields change only when the row is at least as new as the stored one."""
+    """Stage POS items; fields change only when the row is at least as new as the stored one. With a full sync's
+    `job_id` every listed row is marked seen by it, whatever the newer data says."""
     if not rows:
         return
     values = [{"deleted": False, **row, "integration_id": integration_id, "last_seen_job_id": job_id} for row in rows]
     insert = uow.dialect.insert(PosItem)
-    changes = {name: insert.excluded[name] for name in ITEM_FIELDS}
+    guarded = {name: insert.excluded[name] for name in (*ITEM_FIELDS, "deleted")}
     statement = insert.on_conflict_do_update(
         index_elements=[PosItem.integration_id, PosItem.external_id],
-        set_={**changes, "deleted": insert.excluded.deleted},
-        where=insert.excluded.pos_updated_at >= PosItem.pos_updated_at,
+        **_newer_only(PosItem, insert.excluded, guarded, seen_by_job=job_id is not None),
     )
-    uow.session.execute(statement, values)  # executemany: one cached statement, not a new one per page
-    if job_id is not None:  # listed by this full sync, whatever the newer data says
-        uow.session.execute(
-            update(PosItem)
-            .where(PosItem.integration_id == integration_id, PosItem.external_id.in_([r["external_id"] for r in rows]))
-            .values(last_seen_job_id=job_id)
-        )
+    _executemany(uow, statement, values)
 
 
 def upsert_stock(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[str, Any]], job_id: int | None) -> int:
-    """Stage quantities; returns how many rows were newer than what was stored (and so written)."""
+    """Stage quantities; returns how many rows were written (without a job: those newer than what was stored;
+    with a full sync's `job_id`, which marks every listed level seen: all of them)."""
     if not rows:
         return 0
     values = [{**row, "integration_id": integration_id, "last_seen_job_id": job_id} for row in rows]
     insert = uow.dialect.insert(PosStock)
+    guarded = {
+        "quantity": insert.excluded.quantity,
+        "pos_updated_at": insert.excluded.pos_updated_at,
+        "last_seen_job_id": insert.excluded.last_seen_job_id,
+    }
     statement = insert.on_conflict_do_update(
         index_elements=[PosStock.integration_id, PosStock.inventory_item_id, PosStock.location_external_id],
-        set_={
-            "quantity": insert.excluded.quantity,
-            "pos_updated_at": insert.excluded.pos_updated_at,
-            "last_seen_job_id": insert.excluded.last_seen_job_id,
-        },
-        where=insert.excluded.pos_updated_at >= PosStock.pos_updated_at,
-    ).returning(PosStock.id)
-    changed = uow.session.execute(statement, values)
-    written = len(changed.all())
-    if job_id is not None:
-        for location, items in _by_location(rows).items():
-            uow.session.execute(
-                update(PosStock)
-                .where(
-                    PosStock.integration_id == integration_id,
-                    PosStock.location_external_id == location,
-                    PosStock.inventory_item_id.in_(items),
-                )
-                .values(last_seen_job_id=job_id)
-            )
-    return written
+        **_newer_only(PosStock, insert.excluded, guarded, seen_by_job=job_id is not None),
+    )
+    return _executemany(uow, statement, values)
+
+
+def _newer_only(
+    model: type[PosItem] | type[PosStock], excluded: Any, changes: Mapping[str, Any], seen_by_job: bool
+) -> dict[str, Any]:
+    """ON CONFLICT arguments that apply `changes` only from a row at least as new as the stored one.
+
+    Without a job: a WHERE skips older rows. With one: every row is updated so that `last_seen_job_id` is set
+    in the same statement (not a second UPDATE of every row just written), each guarded column keeping its
+    value when the incoming row is older (SET expressions all read the row as it was, on both backends)."""
+    newer = excluded.pos_updated_at >= model.pos_updated_at
+    if not seen_by_job:
+        return {"set_": dict(changes), "where": newer}
+    kept = {name: case((newer, value), else_=getattr(model, name)) for name, value in changes.items()}
+    return {"set_": {**kept, "last_seen_job_id": excluded.last_seen_job_id}}
 
 
 def move_stock(
@@ -144,13 +151,6 @@ def item_by_external_id(session: Session, integration_id: int, external_id: str)
     return session.scalar(
         select(PosItem).where(PosItem.integration_id == integration_id, PosItem.external_id == external_id)
     )
-
-
-def _by_location(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for row in rows:
-        grouped.setdefault(row["location_external_id"], []).append(row["inventory_item_id"])
-    return grouped
 
 
 def mark_unlisted_items_deleted(uow: UnitOfWork, integration_id: int, job_id: int, listed_since: datetime) -> int:
@@ -213,6 +213,18 @@ def mark_dropped_variants_deleted(
     )
 
 
+MATERIALIZED_TABLES = (PosItem, PosStock, Product, InStoreOffer, RetailerItem)
+
+
+def refresh_statistics(session: Session) -> None:
+    """ANALYZE the tables a sync reads while it fills them (the same statement on both backends).
+
+    A first sync grows them from nothing; with no column statistics PostgreSQL takes `x IN (200 ids)` to match
+    the whole table and reads it all for every batch (quadratic: 156 full scans of the offers at 30k SKUs)."""
+    for model in MATERIALIZED_TABLES:
+        session.execute(text(f"ANALYZE {model.__tablename__}"))
+
+
 def item_ids_after(session: Session, integration_id: int, after_id: int, limit: int) -> list[int]:
     return list(
         session.scalars(
@@ -247,18 +259,16 @@ def mapped_locations(session: Session, integration_id: int) -> dict[str, int]:
 
 def stock_for(
     session: Session, integration_id: int, inventory_item_ids: Sequence[str], locations: Sequence[str]
-) -> list[PosStock]:
+) -> Sequence[Row[str, str, int]]:
+    """(inventory_item_id, location_external_id, quantity) rows: plain rows, no ORM objects to build."""
     if not inventory_item_ids or not locations:
         return []
-    return list(
-        session.scalars(
-            select(PosStock).where(
-                PosStock.integration_id == integration_id,
-                PosStock.inventory_item_id.in_(inventory_item_ids),
-                PosStock.location_external_id.in_(locations),
-            )
-        )
+    query = select(PosStock.inventory_item_id, PosStock.location_external_id, PosStock.quantity).where(
+        PosStock.integration_id == integration_id,
+        PosStock.inventory_item_id.in_(inventory_item_ids),
+        PosStock.location_external_id.in_(locations),
     )
+    return session.execute(query).all()
 
 
 def product_ids_by_gtin(session: Session, gtins: Iterable[str]) -> dict[str, int]:
@@ -271,7 +281,7 @@ def product_ids_by_gtin(session: Session, gtins: Iterable[str]) -> dict[str, int
 
 def insert_products(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        uow.session.execute(uow.dialect.insert_ignoring_duplicates(Product), list(rows))
+        _executemany(uow, uow.dialect.insert_ignoring_duplicates(Product), rows)
 
 
 def offers_of_items(session: Session, pos_item_ids: Sequence[int]) -> list[InStoreOffer]:
@@ -298,10 +308,7 @@ def insert_offers(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert offers; a row clashing with an existing (product, location, SKU) is skipped. Returns rows added."""
     if not rows:
         return 0
-    result = uow.session.execute(
-        uow.dialect.insert_ignoring_duplicates(InStoreOffer).returning(InStoreOffer.id), list(rows)
-    )
-    return len(result.all())
+    return _executemany(uow, uow.dialect.insert_ignoring_duplicates(InStoreOffer), rows)
 
 
 def update_offers(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -327,16 +334,15 @@ def retailer_items_of(session: Session, pos_item_ids: Sequence[int]) -> list[Ret
 def upsert_retailer_items(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
-    insert = uow.dialect.insert(RetailerItem).values(list(rows))
+    insert = uow.dialect.insert(RetailerItem)
     fields = ("name", "price_minor", "currency", "quantity_on_hand", "pos_item_id")
     # A POS item without a matched GTIN must not unmatch a row a person matched (a manual item it took over).
     matched = func.coalesce(insert.excluded.matched_product_id, RetailerItem.matched_product_id)
-    uow.session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[RetailerItem.organization_id, RetailerItem.location_id, RetailerItem.sku],
-            set_={**{name: insert.excluded[name] for name in fields}, "matched_product_id": matched},
-        )
+    statement = insert.on_conflict_do_update(
+        index_elements=[RetailerItem.organization_id, RetailerItem.location_id, RetailerItem.sku],
+        set_={**{name: insert.excluded[name] for name in fields}, "matched_product_id": matched},
     )
+    _executemany(uow, statement, rows)  # not one multi-row VALUES: no bound-parameter limit to hit
 
 
 def delete_retailer_items(session: Session, ids: Sequence[int]) -> None:

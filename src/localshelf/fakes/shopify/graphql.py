@@ -2,10 +2,12 @@
 
 There is no GraphQL engine here. The fake recognises an operation BY NAME - the ``operationName`` member of
 the JSON body, or else the name in ``query Name(...)`` / ``mutation Name(...)`` - reads its arguments ONLY
-from ``variables`` (literal arguments written in the query text are ignored) and always answers the full
-field set listed below, whatever the selection set says. Write queries with exactly these names and
-variables; select any subset of the fields shown. Connections answer both ``nodes`` and ``edges {cursor node}``
-plus ``pageInfo {hasNextPage endCursor hasPreviousPage startCursor}``; cursors are opaque strings; ``first``
+from ``variables`` (literal arguments written in the query text are ignored) and answers the full field
+set listed below, whatever the selection set says - except that a connection answers ``nodes`` and/or
+``edges {cursor node}`` as selected, like Shopify (both when the query uses aliases, fragments or directives,
+which this reader does not follow). Write queries with exactly these names and variables; select any subset
+of the fields shown. Connections also answer ``pageInfo {hasNextPage endCursor hasPreviousPage
+startCursor}``; cursors are opaque strings; ``first``
 must be 1..250 (Shopify's per-connection cap). Scopes: a token with ``write_x`` also has ``read_x``.
 
 Supported operations (variables; ``!`` = required):
@@ -67,9 +69,11 @@ import binascii
 import json
 import operator
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from localshelf.fakes.shopify.state import (
@@ -81,6 +85,7 @@ from localshelf.fakes.shopify.state import (
     WebhookSubscription,
     gid,
     iso,
+    keys_after,
     parse_gid,
 )
 
@@ -136,6 +141,68 @@ class Planned:
     run: Callable[[], tuple[Json, int]]  # → (data, actual cost)
 
 
+Selection = dict[str, "Selection"]
+_SELECTION_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|#[^\n]*|\.\.\.|[_A-Za-z][_0-9A-Za-z]*|[{}():@]|[^\s,]')
+
+
+@lru_cache(maxsize=64)
+def selection_of(query: str) -> Selection | None:
+    """The operation's selection set as nested field names, or None when it uses what this reader does not
+    follow (aliases, fragments, directives)."""
+    tokens = [t for t in _SELECTION_TOKEN.findall(query) if not t.startswith("#")]
+    if "{" not in tokens or any(t in ("...", "@", ":") for t in _outside_parentheses(tokens)):
+        return None
+    position = tokens.index("{")
+    selection, _ = _selection_set(tokens, position + 1)
+    return selection
+
+
+def _outside_parentheses(tokens: list[str]) -> list[str]:
+    depth, outside = 0, []
+    for token in tokens:
+        depth += token == "("
+        depth -= token == ")"
+        if depth == 0 and token != ")":
+            outside.append(token)
+    return outside
+
+
+def _selection_set(tokens: list[str], position: int) -> tuple[Selection, int]:
+    fields: Selection = {}
+    while position < len(tokens) and tokens[position] != "}":
+        name = tokens[position]
+        position += 1
+        if position < len(tokens) and tokens[position] == "(":  # arguments: skipped
+            depth = 0
+            while position < len(tokens):
+                depth += tokens[position] == "("
+                depth -= tokens[position] == ")"
+                position += 1
+                if depth == 0:
+                    break
+        children: Selection = {}
+        if position < len(tokens) and tokens[position] == "{":
+            children, position = _selection_set(tokens, position + 1)
+        fields[name] = children
+    return fields, position + 1
+
+
+def prune_connections(value: Any, selection: Selection) -> None:
+    """Drop the ``nodes`` or ``edges`` of each selected connection that the query did not ask for."""
+    if isinstance(value, list):
+        for item in value:
+            prune_connections(item, selection)
+        return
+    if not isinstance(value, dict):
+        return
+    if "pageInfo" in value and "nodes" in value and "edges" in value:
+        for unasked in [key for key in ("nodes", "edges") if key not in selection]:
+            del value[unasked]
+    for name, children in selection.items():
+        if children and name in value:
+            prune_connections(value[name], children)
+
+
 def operation_name(body: Json) -> str | None:
     name = body.get("operationName")
     if isinstance(name, str) and name:
@@ -183,6 +250,19 @@ def _page(items: Sequence[T], key: Callable[[T], int], first: int, after: object
     start = decode_cursor(after)
     remaining = [item for item in items if key(item) > start]
     return remaining[:first], len(remaining) > first
+
+
+def _products_page(shop: Shop, keep: Callable[[Product], bool], first: int, after: int) -> tuple[list[Product], bool]:
+    """The next ``first`` products (ascending id) that ``keep`` accepts, and whether more follow."""
+    ids = shop.product_ids()
+    page: list[Product] = []
+    for index in range(bisect_right(ids, after), len(ids)):
+        product = shop.products[ids[index]]
+        if keep(product):
+            if len(page) == first:
+                return page, True
+            page.append(product)
+    return page, False
 
 
 def _connection(nodes: list[Json], keys: list[int], has_next: bool, has_previous: bool) -> Json:
@@ -355,8 +435,7 @@ def _plan_products(state: ShopifyState, shop: Shop, variables: Json) -> Planned:
     keep = _product_filter(variables.get("query"))
 
     def run() -> tuple[Json, int]:
-        products = [p for _, p in sorted(shop.products.items()) if keep(p)]
-        items, has_next = _page(products, lambda p: p.id, first, after)
+        items, has_next = _products_page(shop, keep, first, decode_cursor(after))
         nodes: list[Json] = []
         actual = 2
         for product in items:
@@ -418,8 +497,7 @@ def _plan_location_inventory(state: ShopifyState, shop: Shop, variables: Json) -
         location = shop.locations.get(location_id)
         if location is None:
             return {"location": None}, 1
-        item_ids = sorted(item for (item, loc) in shop.levels if loc == location_id)
-        items, has_next = _page(item_ids, lambda x: x, first, after)
+        items, has_next = keys_after(shop.stocked_item_ids(location_id), decode_cursor(after), first)
         nodes = []
         for item_id in items:
             variant = shop.variant_by_item(item_id)
@@ -606,6 +684,9 @@ def execute(state: ShopifyState, shop: Shop, granted_scope: str, body: object) -
         return {"errors": [error.as_json()], "extensions": {"cost": _cost(shop, planned.requested_cost, None)}}
     bucket.available -= planned.requested_cost
     data, actual = planned.run()
+    selection = selection_of(str(body["query"]))
+    if selection is not None:
+        prune_connections(data, selection)
     actual = min(actual, planned.requested_cost)
     bucket.available = min(bucket.maximum, bucket.available + planned.requested_cost - actual)
     return {"data": data, "extensions": {"cost": _cost(shop, planned.requested_cost, actual)}}

@@ -8,16 +8,65 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from localshelf.fakes.faults import FakeClock as FakeClock  # re-exported
 
 ProductStatus = Literal["ACTIVE", "DRAFT", "ARCHIVED"]
 Clock = Callable[[], float]
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class VersionedDict(dict[K, V]):
+    """A dict that counts its changes, so sorted views of it can be cached until it changes (a 100k-product
+    catalog is paged 1,000 times: re-sorting it for every page made the fake quadratic)."""
+
+    version: int = 0
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: K) -> None:
+        self.version += 1
+        super().__delitem__(key)
+
+    def pop(self, key: K, *default: Any) -> Any:
+        self.version += 1
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[K, V]:
+        self.version += 1
+        return super().popitem()
+
+    def setdefault(self, key: K, default: Any = None) -> Any:
+        self.version += 1
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.version += 1
+        super().update(*args, **kwargs)
+
+    def clear(self) -> None:
+        self.version += 1
+        super().clear()
+
+    def __ior__(self, other: Any) -> VersionedDict[K, V]:  # type: ignore[override,misc]
+        self.version += 1
+        super().__ior__(other)
+        return self
+
+
+def keys_after(keys: list[int], after: int, first: int) -> tuple[list[int], bool]:
+    """The first ``first`` of sorted ``keys`` greater than ``after``, and whether more follow."""
+    start = bisect_right(keys, after)
+    return keys[start : start + first], start + first < len(keys)
 
 
 def gid(kind: str, number: int) -> str:
@@ -45,7 +94,7 @@ class App:
     client_secret: str
 
 
-@dataclass
+@dataclass(slots=True)  # a 100k-product catalog: no per-object __dict__
 class Location:
     id: int
     name: str
@@ -58,7 +107,7 @@ class Location:
     country_code: str = "US"
 
 
-@dataclass
+@dataclass(slots=True)
 class Variant:
     id: int
     title: str
@@ -73,7 +122,7 @@ class Variant:
     updated_at: float = 0.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Product:
     id: int
     title: str
@@ -168,8 +217,8 @@ class Shop:
     currency: str = "USD"
     approve_installs: bool = True  # False: the merchant denies the OAuth request
     locations: dict[int, Location] = field(default_factory=dict)
-    products: dict[int, Product] = field(default_factory=dict)
-    levels: dict[tuple[int, int], int] = field(default_factory=dict)  # (inventory item, location) -> available
+    products: VersionedDict[int, Product] = field(default_factory=VersionedDict)
+    levels: VersionedDict[tuple[int, int], int] = field(default_factory=VersionedDict)  # (item, location) -> available
     level_updated: dict[tuple[int, int], float] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # access token -> granted scope string
     codes: dict[str, AuthCode] = field(default_factory=dict)
@@ -177,6 +226,27 @@ class Shop:
     orders: dict[int, Order] = field(default_factory=dict)
     refunds: dict[int, Refund] = field(default_factory=dict)
     bucket: Bucket = field(default_factory=Bucket)
+    _sorted: dict[object, tuple[int, list[int]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def product_ids(self) -> list[int]:
+        """Product ids in ascending order (Shopify's default sort), cached until the catalog changes."""
+        return self._cached("products", self.products, lambda: sorted(self.products))
+
+    def stocked_item_ids(self, location_id: int) -> list[int]:
+        """Inventory item ids stocked at a location, ascending, cached until a level changes."""
+        return self._cached(
+            ("levels", location_id), self.levels, lambda: sorted(i for i, loc in self.levels if loc == location_id)
+        )
+
+    def _cached(self, name: object, source: Iterable[object], build: Callable[[], list[int]]) -> list[int]:
+        version = source.version if isinstance(source, VersionedDict) else None
+        hit = self._sorted.get(name)
+        if version is not None and hit is not None and hit[0] == version:
+            return hit[1]
+        keys = build()
+        if version is not None:
+            self._sorted[name] = (version, keys)
+        return keys
 
     def variant_by_item(self, inventory_item_id: int) -> Variant | None:
         for product in self.products.values():
@@ -280,8 +350,9 @@ class ShopifyState:
         return product
 
     def set_available(self, shop: Shop, inventory_item_id: int, location_id: int, available: int) -> None:
-        shop.levels[(inventory_item_id, location_id)] = available
-        shop.level_updated[(inventory_item_id, location_id)] = self.clock()
+        key = (inventory_item_id, location_id)  # one tuple for both dicts
+        shop.levels[key] = available
+        shop.level_updated[key] = self.clock()
 
     def sell(
         self, shop: Shop, location_id: int | None, lines: list[tuple[Variant, int]], at: float | None = None

@@ -1,6 +1,6 @@
 """Full sync from the Shopify fake (answering instantly) versus a naive one-row-at-a-time ORM upsert.
 
-Each run happens in a spawned child process so its peak RSS (`ru_maxrss`) is its own; the child connects and
+Each run happens in a spawned child process so its peak RSS (`VmHWM`, the high-water resident set, which starts afresh at exec) is its own; the child connects and
 maps the shop in a fresh database, then times either the real `SyncRunner` or the naive baseline
 (select-then-insert/update per offer, commit per row) on the same data (N SKUs x 3 locations, seeded). The
 sync reads the fake over real HTTP from a process of its own (`shopify_setup.remote_fake`), as it would read
@@ -51,7 +51,7 @@ class Run:
     skus: int  # SKUs written (the naive baseline: those it reached)
     offers: int  # offers written
     seconds: float
-    peak_rss_mb: float  # ru_maxrss of the child
+    peak_rss_mb: float  # the child's high-water resident set (VmHWM)
     setup_rss_mb: float  # resident set before the timed part (the fake's catalog, imports)
     state: str
 
@@ -64,15 +64,24 @@ class Run:
         return self.skus / self.seconds
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def _status_mb(field: str) -> float | None:
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    return 0.0
+    return None
+
+
+def _rss_mb() -> float:
+    return _status_mb("VmRSS") or 0.0
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: ru_maxrss survives exec, so a child spawned by a runner that already holds a city's
+    # search data would report the runner's size (every run read 195.6 MB). VmHWM starts afresh with the new image.
+    return _status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _offer_count(database: Database) -> int:

@@ -163,9 +163,11 @@ class PostgisDialect:
         }
 
     def computed_first(self, query: Select[*tuple[Any, ...]], name: str) -> FromClause:
-        # A plain subquery: PostgreSQL hashes it by itself, and a CTE would hide the column statistics it
-        # needs to hash the smaller side (measured: a materialized CTE made searches 40 % slower).
-        return query.subquery(name)
+        # OFFSET 0 keeps the subquery a plan of its own: PostgreSQL then reads the text index once and hashes
+        # the result, instead of probing the products table once per nearby offer (8,000 probes, 12 ms, where
+        # the hash takes 3), and it still sees the columns' statistics to hash the smaller side (a CTE hides
+        # them: 40 % slower). Measured by the search benchmark's plan check and latencies.
+        return query.offset(0).subquery(name)
 
     def similar_terms(self, session: Session, term: str) -> list[str]:
         rows = session.execute(select(SearchTerm.term).where(SearchTerm.term.op("%")(term)))

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, case, delete, func, select, text, update
+from sqlalchemy import Executable, Insert, Row, case, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from localshelf.store.db import UnitOfWork
@@ -73,17 +73,23 @@ def upsert_stock(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[st
     if not rows:
         return 0
     values = [{**row, "integration_id": integration_id, "last_seen_job_id": job_id} for row in rows]
+    return _executemany(uow, stock_upsert(uow, seen_by_job=job_id is not None), values)
+
+
+def stock_upsert(uow: UnitOfWork, seen_by_job: bool) -> Insert:
+    """The guarded upsert of staged levels (one row per integration, item and location): a level lands only
+    when it is at least as new as the stored one."""
     insert = uow.dialect.insert(PosStock)
     guarded = {
         "quantity": insert.excluded.quantity,
         "pos_updated_at": insert.excluded.pos_updated_at,
         "last_seen_job_id": insert.excluded.last_seen_job_id,
     }
-    statement = insert.on_conflict_do_update(
+    statement: Insert = insert.on_conflict_do_update(
         index_elements=[PosStock.integration_id, PosStock.inventory_item_id, PosStock.location_external_id],
-        **_newer_only(PosStock, insert.excluded, guarded, seen_by_job=job_id is not None),
+        **_newer_only(PosStock, insert.excluded, guarded, seen_by_job=seen_by_job),
     )
-    return _executemany(uow, statement, values)
+    return statement
 
 
 def _newer_only(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from localshelf.store.db import UnitOfWork
 from localshelf.store.models import Integration, PosItem, PosStock, WebhookEndpoint, WebhookEvent
+from localshelf.store.pos_staging import stock_upsert
 
 StockKey = tuple[str, str]  # (inventory item id, POS location id)
 
@@ -113,21 +114,14 @@ def stock_times(
 
 
 def upsert_stock_keys(uow: UnitOfWork, integration_id: int, rows: Sequence[Mapping[str, Any]]) -> set[StockKey]:
-    """Stage quantities (at most one row per key) with the same guard as `pos_staging.upsert_stock` — a level
-    lands only when it is at least as new as the stored one — and return the keys that landed."""
+    """Stage quantities (at most one row per key) with `pos_staging`'s guarded upsert — a level lands only when
+    it is at least as new as the stored one — and return the keys that landed."""
     if not rows:
         return set()
     values = [{**row, "integration_id": integration_id, "last_seen_job_id": None} for row in rows]
-    insert = uow.dialect.insert(PosStock)
-    statement = insert.on_conflict_do_update(
-        index_elements=[PosStock.integration_id, PosStock.inventory_item_id, PosStock.location_external_id],
-        set_={
-            "quantity": insert.excluded.quantity,
-            "pos_updated_at": insert.excluded.pos_updated_at,
-            "last_seen_job_id": insert.excluded.last_seen_job_id,
-        },
-        where=insert.excluded.pos_updated_at >= PosStock.pos_updated_at,
-    ).returning(PosStock.inventory_item_id, PosStock.location_external_id)
+    statement = stock_upsert(uow, seen_by_job=False).returning(
+        PosStock.inventory_item_id, PosStock.location_external_id
+    )
     return {(item, location) for item, location in uow.session.execute(statement, values)}
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from html.parser import HTMLParser
@@ -158,12 +159,7 @@ def _order_moves(order: Json) -> list[StockMoved]:
     location = _opt_gid(order, "location_id", "Location", "order")
     occurred = _happened_at(order, "order")
     moves = []
-    for index, line in enumerate(_list(order, "line_items", "order")):
-        where = f"line_items[{index}]"
-        if not isinstance(line, dict):
-            raise PosBadResponse(f"Shopify webhook order {where} is not an object")
-        line_id = _number(line, "id", "LineItem", f"{where}.id")
-        quantity = _quantity(line.get("quantity"), where)
+    for where, line, line_id, quantity in _lines(order, "line_items", "LineItem", "order"):
         if line.get("variant_id") is None or line.get("gift_card") is True or quantity == 0:
             continue
         moves.append(
@@ -184,12 +180,7 @@ def _refund_moves(refund: Json) -> list[StockMoved]:
     refund_id = _number(refund, "id", "Refund", "refund id")
     occurred = _happened_at(refund, "refund")
     moves = []
-    for index, line in enumerate(_list(refund, "refund_line_items", "refund")):
-        where = f"refund_line_items[{index}]"
-        if not isinstance(line, dict):
-            raise PosBadResponse(f"Shopify webhook refund {where} is not an object")
-        line_id = _number(line, "id", "RefundLineItem", f"{where}.id")
-        quantity = _quantity(line.get("quantity"), where)
+    for where, line, line_id, quantity in _lines(refund, "refund_line_items", "RefundLineItem", "refund"):
         reason = RESTOCK_REASONS.get(str(line.get("restock_type")).lower())
         sold = line.get("line_item")
         if reason is None or quantity == 0 or not isinstance(sold, dict) or sold.get("variant_id") is None:
@@ -207,6 +198,15 @@ def _refund_moves(refund: Json) -> list[StockMoved]:
             )
         )
     return moves
+
+
+def _lines(parent: Json, key: str, kind: str, what: str) -> Iterator[tuple[str, Json, int, int]]:
+    """Each line of an order or refund as (where, line, line id, quantity), every one checked."""
+    for index, line in enumerate(_list(parent, key, what)):
+        where = f"{key}[{index}]"
+        if not isinstance(line, dict):
+            raise PosBadResponse(f"Shopify webhook {what} {where} is not an object")
+        yield where, line, _number(line, "id", kind, f"{where}.id"), _quantity(line.get("quantity"), where)
 
 
 # ---------------------------------------------------------------- fields

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .databases import BACKENDS
+from .databases import BACKENDS, postgres_settings
 from .growth import growth_measures
 from .plots import plot_p95
 from .report import Measure, table, write
@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     measures = run_suites(scale, args.backends, args.suites)
     measures += growth_measures(args.out, measures, scale.name)
     print(table(measures))
-    markdown, data = write(measures, args.out, scale.name, plans_markdown(measures))
+    server = postgres_settings() if "postgis" in args.backends else ""
+    markdown, data = write(measures, args.out, scale.name, plans_markdown(measures), server)
     print(f"wrote {markdown} and {data}")
     for plot in plot_p95(args.out):
         print(f"wrote {plot}")

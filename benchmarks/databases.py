@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from localshelf.store import migrate
 from localshelf.store.db import Database, make_engine
@@ -32,6 +33,21 @@ def database_url(backend: str, name: str, workdir: Path) -> str:
     if backend == "postgis":
         return make_url(postgres_server_url()).set(database=name).render_as_string(hide_password=False)
     raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+
+
+def postgres_settings() -> str:
+    """The server settings the PostGIS figures depend on, for the report (empty when the server is unreachable)."""
+    names = ("server_version", "shared_buffers", "effective_cache_size", "work_mem", "jit")
+    admin = _admin_engine()
+    try:
+        with admin.connect() as connection:
+            return "PostgreSQL " + ", ".join(
+                f"{name} {connection.exec_driver_sql(f'SHOW {name}').scalar_one()}" for name in names
+            )
+    except OperationalError:
+        return ""
+    finally:
+        admin.dispose()
 
 
 def _admin_engine() -> Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -47,11 +48,17 @@ def table(measures: list[Measure]) -> str:
     return "\n".join(lines)
 
 
-def write(measures: list[Measure], out_dir: Path, scale: str, extra_markdown: str = "") -> tuple[Path, Path]:
-    """Write `<scale>-<timestamp>.md` and `.json` into `out_dir`; returns both paths."""
+def write(
+    measures: list[Measure], out_dir: Path, scale: str, extra_markdown: str = "", server: str = ""
+) -> tuple[Path, Path]:
+    """Write `<scale>-<timestamp>.md` and `.json` into `out_dir`; returns both paths. `server`: the database
+    server's settings that the figures depend on (see `databases.postgres_settings`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    machine = f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}"
+        + (f"; {server}" if server else "")
+    )
     markdown = out_dir / f"{scale}-{stamp}.md"
     markdown.write_text(
         f"# localshelf benchmarks — scale {scale}\n\n{stamp}, {machine}\n\n```\n{table(measures)}\n```\n"

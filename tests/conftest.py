@@ -78,7 +78,7 @@ def postgis_engine_or_reason() -> Iterator[Any]:
                 connection.execute(text("SELECT postgis_version()"))
             migrate.upgrade(engine)
             yield engine
-            engine.dispose()
+            Database(engine).dispose()  # the engine and the read pool made for it
     except OperationalError as exc:
         yield f"PostGIS unreachable at {postgres_url()}: {str(exc.orig or exc).splitlines()[0]}"
 

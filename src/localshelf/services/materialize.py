@@ -169,7 +169,7 @@ def _apply_offers(
             unchanged.append(offer.id)
     gone = [offer.id for key, offer in existing.items() if key not in wanted]
     staging.delete_offers(uow.session, gone)
-    staging.update_offers(uow.session, updates)
+    staging.update_offers(uow, updates)
     staging.touch_offers(uow.session, unchanged, now)
     tally.created += staging.insert_offers(uow, creates)
     tally.updated += len(updates)

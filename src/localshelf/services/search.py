@@ -62,10 +62,19 @@ def search_local_products(
     limit: int,
     now: datetime,
 ) -> SearchResults:
-    terms, corrections = correct_terms(uow, query_terms(query))
+    terms = query_terms(query)
     statuses = ranking.IN_STOCK_STATUSES if in_stock_only else ranking.SEARCHABLE_STATUSES
     nearby = queries.nearby_stores(uow.session, uow.dialect, latitude, longitude, radius_km)
     rows = queries.search_offers(uow.session, uow.dialect, terms, nearby, radius_km, statuses, limit, now)
+    corrections: list[TermCorrection] = []
+    if not rows:
+        # Typos are looked for only when the words as typed found nothing: a hit means every word starts
+        # some product's indexed word, and such a word is never corrected (`correct_terms`). Saves a
+        # round trip on every search that finds something.
+        corrected, corrections = correct_terms(uow, terms)
+        if corrections:
+            rows = queries.search_offers(uow.session, uow.dialect, corrected, nearby, radius_km, statuses, limit, now)
+        terms = corrected
     hits = [
         SearchHit(
             rank=rank,

@@ -104,6 +104,7 @@ class SyncRunner:
         self, ticket: Ticket, write: Callable[[UnitOfWork], dict[str, int]], checkpoint: dict[str, Any]
     ) -> None:
         def unit(uow: UnitOfWork) -> None:
+            staging.commit_without_flush_wait(uow)
             deltas = write(uow)
             sync_jobs.save_progress(
                 uow, ticket.job_id, ticket.runner_token, checkpoint["phase"], checkpoint, deltas, self.clock()

@@ -16,7 +16,8 @@ decide. That is what keeps results identical on both backends:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from geoalchemy2 import Geography
@@ -44,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import SQLCoreOperations
+from sqlalchemy.types import JSON, Text
 
 from localshelf.domain.geo import bounding_box
 from localshelf.store.models import Base, Location, Product, SearchTerm
@@ -75,6 +77,13 @@ def distance_km(
     return distance
 
 
+class RadiusValues(NamedTuple):
+    """The bind parameters of `Dialect.radius_filter(wraps)` for one search point and radius."""
+
+    wraps: bool
+    parameters: dict[str, float]
+
+
 # pg_trgm's default `%` threshold; the exact similarity cut-off applied in Python is higher.
 TRGM_PREFILTER_THRESHOLD = 0.3
 
@@ -82,7 +91,11 @@ TRGM_PREFILTER_THRESHOLD = 0.3
 class Dialect(Protocol):
     name: str
 
-    def within_radius(self, latitude: float, longitude: float, radius_km: float) -> ColumnElement[bool]: ...
+    def radius_filter(self, wraps: bool) -> ColumnElement[bool]:
+        """The index-backed radius pre-filter on `Location`, read from the bind parameters of `radius_values`
+        (`wraps`: the search box crosses the antimeridian, which SQLite's box needs to know)."""
+
+    def radius_values(self, latitude: float, longitude: float, radius_km: float) -> RadiusValues: ...
 
     def text_match(self, query: ColumnElement[str]) -> ColumnElement[bool]:
         """The text index's pre-filter for products; `query` carries `text_query(terms)`."""
@@ -120,12 +133,15 @@ class PostgisDialect:
     _geog: ColumnElement[Any] = literal_column("locations.geog", type_=Geography("POINT", srid=4326))
     _search_vector: ColumnElement[Any] = literal_column("products.search_vector")
 
-    def within_radius(self, latitude: float, longitude: float, radius_km: float) -> ColumnElement[bool]:
-        point = func.ST_SetSRID(func.ST_MakePoint(literal(longitude, Float), literal(latitude, Float)), 4326)
-        within: ColumnElement[bool] = func.ST_DWithin(
-            self._geog, func.Geography(point), radius_km * 1000 * _RADIUS_SLACK + _RADIUS_SLACK_M, type_=Boolean
-        )
+    def radius_filter(self, wraps: bool) -> ColumnElement[bool]:
+        longitude, latitude, meters = (bindparam(name, type_=Float()) for name in ("near_lon", "near_lat", "near_m"))
+        point = func.ST_SetSRID(func.ST_MakePoint(longitude, latitude), 4326)
+        within: ColumnElement[bool] = func.ST_DWithin(self._geog, func.Geography(point), meters, type_=Boolean)
         return within
+
+    def radius_values(self, latitude: float, longitude: float, radius_km: float) -> RadiusValues:
+        meters = radius_km * 1000 * _RADIUS_SLACK + _RADIUS_SLACK_M
+        return RadiusValues(False, {"near_lon": longitude, "near_lat": latitude, "near_m": meters})
 
     def text_match(self, query: ColumnElement[str]) -> ColumnElement[bool]:
         matches: ColumnElement[bool] = self._search_vector.bool_op("@@")(
@@ -183,12 +199,26 @@ class PostgisDialect:
 class SqliteDialect:
     name = "sqlite"
 
-    def within_radius(self, latitude: float, longitude: float, radius_km: float) -> ColumnElement[bool]:
+    def radius_filter(self, wraps: bool) -> ColumnElement[bool]:
+        min_lat, max_lat, min_lon, max_lon = (
+            bindparam(name, type_=Float()) for name in ("box_min_lat", "box_max_lat", "box_min_lon", "box_max_lon")
+        )
+        in_lat = Location.latitude.between(min_lat, max_lat)
+        if wraps:
+            return and_(in_lat, or_(Location.longitude >= min_lon, Location.longitude <= max_lon))
+        return and_(in_lat, Location.longitude.between(min_lon, max_lon))
+
+    def radius_values(self, latitude: float, longitude: float, radius_km: float) -> RadiusValues:
         box = bounding_box(latitude, longitude, radius_km)
-        in_lat = Location.latitude.between(box.min_lat, box.max_lat)
-        if box.crosses_antimeridian:
-            return and_(in_lat, or_(Location.longitude >= box.min_lon, Location.longitude <= box.max_lon))
-        return and_(in_lat, Location.longitude.between(box.min_lon, box.max_lon))
+        return RadiusValues(
+            box.crosses_antimeridian,
+            {
+                "box_min_lat": box.min_lat,
+                "box_max_lat": box.max_lat,
+                "box_min_lon": box.min_lon,
+                "box_max_lon": box.max_lon,
+            },
+        )
 
     def text_match(self, query: ColumnElement[str]) -> ColumnElement[bool]:
         fts = table("product_fts", column("rowid"))
@@ -243,3 +273,57 @@ def dialect_for(name: str) -> Dialect:
 
 def unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
+
+
+def _is_json(column_: Any) -> bool:
+    return isinstance(column_.type, JSON)
+
+
+def _array_type(column_: Any) -> Any:
+    # JSON travels as text: an array of JSON values is not something PostgreSQL reads from a literal
+    return Text() if _is_json(column_) else column_.type
+
+
+def unnest_rows(columns: Sequence[Any]) -> Select[*tuple[Any, ...]]:
+    """PostgreSQL: rows bound as one array per column (`unnest_values`), read back as a SELECT of `columns`.
+
+    One statement per batch instead of one per row: with no prepared statements, PostgreSQL parsed and planned
+    a staging upsert once for every row of an executemany (two thirds of its work in a sync). Each array is one
+    text literal, cast on the server: psycopg dumps a Python list element by element (a tenth of a sync)."""
+    arrays = [cast(bindparam(f"rows_{c.name}", type_=Text()), postgresql.ARRAY(_array_type(c))) for c in columns]
+    incoming = (
+        func.unnest(*arrays).table_valued(*(column(c.name, _array_type(c)) for c in columns)).render_derived("incoming")
+    )
+    return select(*(cast(incoming.c[c.name], c.type) if _is_json(c) else incoming.c[c.name] for c in columns))
+
+
+def unnest_values(columns: Sequence[Any], rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The bind parameters of `unnest_rows(columns)`: each column's values, in row order, as an array literal."""
+    return {f"rows_{c.name}": _text_array(_element_text(c), (row[c.name] for row in rows)) for c in columns}
+
+
+def _text_array(element: Callable[[Any], str], values: Iterable[Any]) -> str:
+    return "{" + ",".join("NULL" if value is None else element(value) for value in values) + "}"
+
+
+def _element_text(column_: Any) -> Callable[[Any], str]:
+    """How one non-NULL value of the column is written inside a PostgreSQL array literal."""
+    if _is_json(column_):
+        return lambda value: _quoted(json.dumps(value))
+    python_type = column_.type.python_type
+    if python_type is bool:
+        return lambda value: "t" if value else "f"
+    if python_type is int:
+        return lambda value: str(int(value))
+    if python_type is datetime:
+        return _quoted_instant
+    return lambda value: _quoted(str(value))
+
+
+def _quoted(text_: str) -> str:
+    return '"' + text_.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _quoted_instant(value: datetime) -> str:
+    # as UtcDateTime binds it: a naive datetime is UTC
+    return _quoted((value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat())

@@ -41,6 +41,16 @@ def _exact_distance(
     return km if km <= radius_km else None
 
 
+@functools.lru_cache(maxsize=8)
+def _nearby_statement(dialect_name: str, wraps: bool, by_organization: bool) -> Select[int, float, float]:
+    query = select(Location.id, Location.latitude, Location.longitude).where(
+        Location.published.is_(True), dialect_for(dialect_name).radius_filter(wraps)
+    )
+    if by_organization:
+        query = query.where(Location.organization_id == bindparam("organization_id", type_=Integer()))
+    return query
+
+
 def nearby_stores(
     session: Session,
     dialect: Dialect,
@@ -56,13 +66,12 @@ def nearby_stores(
     the planner a real row count for "stores nearby" (a SQL function in the filter hid it, and
     PostgreSQL chose nested loops for one store where there were a hundred).
     """
-    query = select(Location.id, Location.latitude, Location.longitude).where(
-        Location.published.is_(True), dialect.within_radius(latitude, longitude, radius_km)
-    )
+    wraps, parameters = dialect.radius_values(latitude, longitude, radius_km)
     if organization_id is not None:
-        query = query.where(Location.organization_id == organization_id)
+        parameters = {**parameters, "organization_id": organization_id}
+    query = _nearby_statement(dialect.name, wraps, organization_id is not None)
     stores = []
-    for location_id, store_latitude, store_longitude in session.execute(query):
+    for location_id, store_latitude, store_longitude in session.execute(query, parameters):
         km = _exact_distance(store_latitude, store_longitude, latitude, longitude, radius_km)
         if km is not None:
             stores.append(NearbyStore(location_id, km))
@@ -219,6 +228,21 @@ def search_offers(
     return [tuple(row) for row in session.execute(_search_statement(dialect.name, len(terms)), parameters)]
 
 
+@functools.lru_cache(maxsize=4)
+def _availability_statement(dialect_name: str, wraps: bool) -> Select[Any]:
+    return (
+        select(_OFFER, _LOCATION, _ORGANIZATION)
+        .select_from(InStoreOffer)
+        .join(Location, Location.id == InStoreOffer.location_id)
+        .join(Organization, Organization.id == InStoreOffer.organization_id)
+        .where(
+            InStoreOffer.product_id == bindparam("product_id", type_=Integer()),
+            Location.published.is_(True),
+            dialect_for(dialect_name).radius_filter(wraps),
+        )
+    )
+
+
 def availability(
     session: Session, dialect: Dialect, product_id: int, latitude: float, longitude: float, radius_km: float
 ) -> list[tuple[Any, Any, Any, float]]:
@@ -228,19 +252,10 @@ def availability(
     Starts from the product's offers (a handful) rather than from the stores nearby (a thousand
     in a city at 10 km): the radius pre-filter applies to the joined locations.
     """
-    query = (
-        select(_OFFER, _LOCATION, _ORGANIZATION)
-        .select_from(InStoreOffer)
-        .join(Location, Location.id == InStoreOffer.location_id)
-        .join(Organization, Organization.id == InStoreOffer.organization_id)
-        .where(
-            InStoreOffer.product_id == product_id,
-            Location.published.is_(True),
-            dialect.within_radius(latitude, longitude, radius_km),
-        )
-    )
+    wraps, parameters = dialect.radius_values(latitude, longitude, radius_km)
+    query = _availability_statement(dialect.name, wraps)
     found = []
-    for offer, location, organization in session.execute(query):
+    for offer, location, organization in session.execute(query, {**parameters, "product_id": product_id}):
         km = _exact_distance(location.latitude, location.longitude, latitude, longitude, radius_km)
         if km is not None:
             found.append((offer, location, organization, km))
@@ -285,13 +300,22 @@ def location_counts(session: Session, organization_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+@functools.lru_cache(maxsize=16)
+def _known_terms_statement(term_count: int) -> Select[*tuple[bool, ...]]:
+    return select(
+        *[
+            exists().where(SearchTerm.term.like(bindparam(f"prefix_{index}", type_=String()))).label(f"t{index}")
+            for index in range(term_count)
+        ]
+    )
+
+
 def known_term_prefixes(session: Session, terms: Sequence[str]) -> set[str]:
     """The terms some indexed word starts with, in one round trip."""
     if not terms:
         return set()
-    found = session.execute(
-        select(*[exists().where(SearchTerm.term.like(f"{term}%")).label(f"t{i}") for i, term in enumerate(terms)])
-    ).one()
+    prefixes = {f"prefix_{index}": f"{term}%" for index, term in enumerate(terms)}
+    found = session.execute(_known_terms_statement(len(terms)), prefixes).one()
     return {term for term, known in zip(terms, found, strict=True) if known}
 
 

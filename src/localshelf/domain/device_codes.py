@@ -5,7 +5,9 @@
   such as ``0/O`` or ``1/I`` (RFC 8628 §6.1), shown as two groups of 4 (``WDJB-MJHT``):
   20**8 ≈ 2**34.6 possibilities. That is only safe together with a cap on wrong entries per code
   (`MAX_WRONG_ATTEMPTS`, RFC 8628 §5.1) and a short lifetime (`DEFAULT_EXPIRES_IN_SECONDS`);
-  enforcing both is the caller's job.
+  enforcing both is the caller's job. A wrong entry names no code, so it is counted against the live
+  codes that share its first group (`user_code_selector`): a guesser who hits a live group has
+  `MAX_WRONG_ATTEMPTS` tries at its other 20**4 = 160,000 possibilities, however many clients they use.
 * The **device code** is a bearer secret held by the polling client: 256 random bits.
 * Both are stored only as `code_hash` (SHA-256 hex); they are high-entropy random strings, so a
   fast unsalted hash is enough (no password hashing needed) and a lookup stays a simple equality.
@@ -30,6 +32,7 @@ __all__ = [
     "new_user_code",
     "normalize_user_code",
     "poll_decision",
+    "user_code_selector",
 ]
 
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
@@ -77,6 +80,11 @@ def normalize_user_code(typed: str) -> str | None:
     if len(out) != USER_CODE_LENGTH:
         return None
     return "".join(out)
+
+
+def user_code_selector(normalized: str) -> str:
+    """The first group of a normalized user code: wrong entries count against the live codes sharing it."""
+    return normalized[:USER_CODE_GROUP]
 
 
 def new_device_code() -> str:

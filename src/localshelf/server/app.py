@@ -18,7 +18,7 @@ from localshelf.domain.errors import ErrorCode
 from localshelf.domain.throttle import Rate
 from localshelf.server.auth import caller_principal, http_auth
 from localshelf.server.connect_pages import register_connect_pages
-from localshelf.server.errors import error_result, tool_failure
+from localshelf.server.errors import error_result, quoted, tool_failure
 from localshelf.server.guard import guarded
 from localshelf.server.routes import HttpGate, register_routes
 from localshelf.server.state import AppState, lifespan_for, utcnow
@@ -66,7 +66,7 @@ class LocalshelfServer(MCPServer[AppState]):
             expected = ", ".join(sorted(self._arguments_of[name])) if self._arguments_of else ""
             return error_result(
                 ErrorCode.INVALID_ARGUMENT,
-                f"Unknown argument(s) {', '.join(unknown)} for {name}; expected: {expected}.",
+                f"Unknown argument(s) {quoted(unknown)} for {name}; expected: {expected}.",
             )
         principal = caller_principal(self.local_principal)
         if principal is None:

@@ -1,14 +1,19 @@
 """The person-facing step of a headless connect: enter the code, see what is being connected, approve or deny,
 go through the provider's consent, land back here. No JavaScript; every value shown is escaped; forms carry a
-double-submit CSRF token; responses carry restrictive security headers; code guessing is rate-limited per client.
+double-submit CSRF token; responses carry restrictive security headers (no inline script or style is allowed but
+the page's own stylesheet, by hash). Code guessing is rate-limited per client address on every form that takes a
+code, and each wrong code counts against the live codes it may aim at (services/connect.py), which expire after
+`device_codes.MAX_WRONG_ATTEMPTS`.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -31,14 +36,6 @@ from localshelf.store.throttle import throttle_for
 
 CSRF_COOKIE = "localshelf_csrf"
 ATTEMPTS_PER_MINUTE = 10  # code entries per client address; RFC 8628 §5.1 asks for a limit
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; "
-    "frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5;"
     "color:#111;background:#fff}label,input,button{display:block;font-size:1.1rem;margin:.5rem 0}"
@@ -46,18 +43,42 @@ STYLE = (
     "button{padding:.6rem 1.2rem;border:2px solid #111;background:#0b5;color:#fff;cursor:pointer}"
     "button.deny{background:#fff;color:#111}:focus{outline:3px solid #06c;outline-offset:2px}"
 )
+STYLE_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode() + "'"
+SECURITY_HEADERS = {
+    # form-action allows the redirect after approving to the provider's consent screen.
+    "Content-Security-Policy": f"default-src 'none'; style-src {STYLE_HASH}; form-action 'self' https: http:; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 
 
-def _page(title: str, body: str, status: int = 200, csrf: str | None = None) -> HTMLResponse:
+def _page(title: str, body: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     html = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{escape(title)}</title>'
         f"<style>{STYLE}</style></head><body><main><h1>{escape(title)}</h1>{body}</main></body></html>"
     )
-    response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
-    if csrf is not None:
-        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/")
+    return HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def _form_page(title: str, body: str, csrf: str, secure: bool) -> HTMLResponse:
+    """A page with a form: its CSRF token also goes into a cookie only this site's own requests carry."""
+    response = _page(title, body)
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/", secure=secure)
     return response
+
+
+def _too_many_attempts(retry_after_seconds: float) -> HTMLResponse:
+    wait = int(retry_after_seconds) + 1
+    return _page(
+        "Too many attempts",
+        f"<p>Wait {wait} seconds, then try again.</p>",
+        status=429,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def _session_expired() -> HTMLResponse:
@@ -81,12 +102,19 @@ async def _form(request: Request) -> dict[str, str] | None:
 def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge) -> None:
     settings, database = pos.settings, pos.database
     attempts = throttle_for(database.engine, Rate(ATTEMPTS_PER_MINUTE))
+    secure_cookies = settings.web_base_url.startswith("https://")
 
     def callback_url(provider: str) -> str:
         return f"{settings.web_base_url}/integrations/{provider}/callback"
 
     def now() -> datetime:
-        return datetime.now(UTC)
+        return pos.clock()
+
+    async def refused_attempt(request: Request) -> Response | None:
+        """A 429 page when this client entered codes too often; None when it may try (and the try is counted)."""
+        client = request.client.host if request.client else "unknown"
+        decision = await anyio.to_thread.run_sync(attempts.acquire, f"connect-page:{client}")
+        return None if decision.allowed else _too_many_attempts(decision.retry_after_seconds)
 
     @server.custom_route("/connect", methods=["GET"])  # type: ignore[untyped-decorator]
     async def enter_code(request: Request) -> Response:
@@ -104,19 +132,17 @@ def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge
             'autocapitalize="characters" required maxlength="20" autofocus>'
             "<button type=submit>Continue</button></form>"
         )
-        return _page("Connect your store", body, csrf=token)
+        return _form_page("Connect your store", body, token, secure_cookies)
 
     @server.custom_route("/connect", methods=["POST"])  # type: ignore[untyped-decorator]
     async def confirm(request: Request) -> Response:
         form = await _form(request)
         if form is None:
             return _session_expired()
-        client = request.client.host if request.client else "unknown"
-        decision = await anyio.to_thread.run_sync(attempts.acquire, f"connect-page:{client}")
-        if not decision.allowed:
-            wait = int(decision.retry_after_seconds) + 1
-            return _page("Too many attempts", f"<p>Wait {wait} seconds, then try again.</p>", status=429)
-        grant = await database.read(connect.grant_for_page, form.get("user_code", ""), now())
+        refused = await refused_attempt(request)
+        if refused is not None:
+            return refused
+        grant = await database.run(connect.grant_for_page, form.get("user_code", ""), now())
         if grant is None or form.get("shop", "") not in ("", grant.external_account):
             return _page(
                 "Code not recognised",
@@ -133,16 +159,20 @@ def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge
             '<button type=submit name="decision" value="approve">Approve and continue</button>'
             '<button type=submit name="decision" value="deny" class="deny">Deny</button></form>'
         )
-        return _page("Confirm the connection", body, csrf=token)
+        return _form_page("Confirm the connection", body, token, secure_cookies)
 
     @server.custom_route("/connect/decision", methods=["POST"])  # type: ignore[untyped-decorator]
     async def decide(request: Request) -> Response:
         form = await _form(request)
         if form is None:
             return _session_expired()
+        refused = await refused_attempt(request)  # the code is posted again here: as open to guessing
+        if refused is not None:
+            return refused
         user_code = form.get("user_code", "")
         if form.get("decision") == "deny":
-            await database.run(connect.deny, user_code, now())
+            if not await database.run(connect.deny, user_code, now()):
+                return _page("Code not recognised", "<p>That code is used or expired.</p>", status=400)
             return _page("Connection denied", "<p>Nothing was connected. You can close this page.</p>")
         state = secrets.token_urlsafe(32)
         consent = await database.run(connect.approve, user_code, state, now())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -19,10 +20,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from localshelf.domain.errors import ErrorCode, LocalshelfError
+from localshelf.domain.text import preview
 
 logger = logging.getLogger("localshelf.errors")
 
 _CODES = {code.value for code in ErrorCode}
+_MAX_QUOTED = 5
 _PYDANTIC_CODES = {"string_too_long": ErrorCode.VALUE_TOO_LONG, "too_long": ErrorCode.VALUE_TOO_LONG}
 # A value of the wrong type or shape still gets the code of what the argument is.
 _FIELD_CODES = {
@@ -43,6 +46,14 @@ def error_result(code: ErrorCode, message: str, meta: dict[str, Any] | None = No
     return CallToolResult(
         content=[TextContent(type="text", text=f"{code.value}: {message}")], is_error=True, _meta=meta
     )
+
+
+def quoted(names: Sequence[str]) -> str:
+    """Names the caller sent, for a message: each cut short and escaped, at most a few, so that hostile input
+    (a megabyte key, a thousand keys, a newline) still makes one short line."""
+    shown = ", ".join(preview(name) for name in names[:_MAX_QUOTED])
+    more = len(names) - _MAX_QUOTED
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def from_error(error: LocalshelfError) -> CallToolResult:

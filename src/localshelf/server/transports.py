@@ -8,6 +8,7 @@ from localshelf.config import Settings
 from localshelf.domain.auth import Principal
 from localshelf.domain.errors import Forbidden
 from localshelf.server.app import build_server
+from localshelf.server.log_redaction import redact_access_log
 from localshelf.services.keys import authenticate_key
 from localshelf.store.db import Database
 
@@ -28,6 +29,7 @@ def run(settings: Settings) -> None:
         if settings.transport == "stdio" and settings.stdio_api_key:
             server.local_principal = stdio_principal(database, settings.stdio_api_key)
         if settings.transport == "http":
+            redact_access_log()
             server.run("streamable-http", host=settings.host, port=settings.port, streamable_http_path="/mcp")
         else:
             server.run()

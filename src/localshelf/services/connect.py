@@ -14,7 +14,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 
 from localshelf.domain import device_codes as codes
 from localshelf.domain.auth import Role
@@ -202,13 +202,38 @@ def poll_pos_connect(uow: UnitOfWork, device_code: str, now: datetime) -> Connec
 
 
 def _live_grant(uow: UnitOfWork, user_code: str, now: datetime) -> ConnectGrant | None:
+    """The pending grant a person's entry names; a wrong entry counts against the codes it may aim at."""
     normalized = codes.normalize_user_code(user_code)
     if normalized is None:
         return None
     grant = uow.session.scalar(select(ConnectGrant).where(ConnectGrant.user_code == normalized))
     if grant is None or grant.status != "pending" or now >= grant.expires_at:
+        _count_wrong_entry(uow, codes.user_code_selector(normalized), now)
         return None
     return grant
+
+
+def _count_wrong_entry(uow: UnitOfWork, selector: str, now: datetime) -> None:
+    """One more wrong entry for every live code starting with `selector`; a code that reaches
+    `MAX_WRONG_ATTEMPTS` expires (RFC 8628 §5.1), so guessing it further is pointless."""
+    candidates = uow.session.execute(
+        select(ConnectGrant.id, ConnectGrant.expires_at).where(
+            ConnectGrant.user_code.startswith(selector, autoescape=True), ConnectGrant.status == "pending"
+        )
+    )
+    live = [grant_id for grant_id, expires_at in candidates if now < expires_at]
+    if not live:
+        return
+    attempts = ConnectGrant.wrong_attempts + 1
+    uow.session.execute(
+        update(ConnectGrant)
+        .where(ConnectGrant.id.in_(live), ConnectGrant.status == "pending")
+        .values(
+            wrong_attempts=attempts,
+            status=case((attempts >= codes.MAX_WRONG_ATTEMPTS, "expired"), else_=ConnectGrant.status),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def approve_install(
@@ -231,6 +256,7 @@ def approve_install(
 
 
 def grant_for_page(uow: UnitOfWork, user_code: str, now: datetime) -> GrantOnPage | None:
+    """What the person is about to approve; None for a wrong, used or expired code (a write: wrong ones count)."""
     grant = _live_grant(uow, user_code, now)
     if grant is None:
         return None

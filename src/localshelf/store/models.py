@@ -322,6 +322,8 @@ class ConnectGrant(Base):
     # One-click browser link (`install_url`): a secret kept hashed, good once while the grant is pending.
     install_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Wrong entries aimed at this code (same first group); at device_codes.MAX_WRONG_ATTEMPTS it expires.
+    wrong_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PosLocationLink(Base):
@@ -464,7 +466,6 @@ class WebhookEndpoint(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     rotated_at: Mapped[datetime | None] = mapped_column()
     last_delivery_at: Mapped[datetime | None] = mapped_column()
-    deliveries_accepted: Mapped[int] = mapped_column(Integer, default=0)
     deliveries_duplicate: Mapped[int] = mapped_column(Integer, default=0)
 
 

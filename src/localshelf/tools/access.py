@@ -14,9 +14,9 @@ from localshelf.services.audit import AuditPage
 from localshelf.services.keys import ApiKeyList, ApiKeyView, CreatedApiKey
 from localshelf.services.members import MemberView
 from localshelf.tools import hints
-from localshelf.tools.types import OrganizationId, Text100, Text200, Text255
+from localshelf.tools.types import OrganizationId, Text100, Text200, Text255, _id_of
 
-KeyId = Annotated[str, Field(description="API key id, e.g. 'key_7k3m9x2p4q8r'.", max_length=64)]
+KeyId = Annotated[str, Field(description="API key id, e.g. 'key_7k3m9x2p4q8r'.", max_length=64), _id_of("api_key")]
 RoleArg = Annotated[Role, Field(description="'owner', 'manager' (may change data) or 'staff' (read only).")]
 
 

@@ -14,9 +14,11 @@ from localshelf.services import connect, pos_gateway, pos_locations
 from localshelf.services.connect import ConnectPoll, ConnectStarted, IntegrationView, Provider
 from localshelf.services.pos_locations import LocationMapping, PosLocationList
 from localshelf.tools import hints
-from localshelf.tools.types import OrganizationId, Text255
+from localshelf.tools.types import OrganizationId, Text255, _id_of
 
-IntegrationId = Annotated[str, Field(description="Integration id, e.g. 'int_7k3m9x2p4q8r'.", max_length=64)]
+IntegrationId = Annotated[
+    str, Field(description="Integration id, e.g. 'int_7k3m9x2p4q8r'.", max_length=64), _id_of("integration")
+]
 
 
 class IntegrationList(BaseModel):

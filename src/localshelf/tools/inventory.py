@@ -30,13 +30,19 @@ from localshelf.tools.types import (
 )
 
 
+def _as_sent(value: Any) -> str:
+    """repr() of what the caller sent, cut short: a hostile value must not make the message long."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
 def _integer(code: ErrorCode) -> BeforeValidator:
     """Units are whole numbers: a fraction, a boolean or text is refused with the quantity's own code."""
 
     def check(value: Any) -> Any:
         fraction = isinstance(value, float) and not value.is_integer()  # NaN and infinity included
         if isinstance(value, bool) or not isinstance(value, int | float) or fraction:
-            raise PydanticCustomError(code.value, f"Expected a whole number of units, got {value!r}.")
+            raise PydanticCustomError(code.value, f"Expected a whole number of units, got {_as_sent(value)}.")
         return int(value)
 
     return BeforeValidator(check)

@@ -14,9 +14,14 @@ from localshelf.services.sync_jobs import SyncJobList, SyncJobView
 from localshelf.services.webhooks import WebhookEndpointList, WebhookEndpointView
 from localshelf.tools import hints
 from localshelf.tools.integrations import IntegrationId
+from localshelf.tools.types import _id_of
 
-SyncJobId = Annotated[str, Field(description="Sync job id, e.g. 'job_7k3m9x2p4q8r'.", max_length=64)]
-EndpointId = Annotated[str, Field(description="Webhook endpoint id, e.g. 'whk_7k3m9x2p4q8r'.", max_length=64)]
+SyncJobId = Annotated[
+    str, Field(description="Sync job id, e.g. 'job_7k3m9x2p4q8r'.", max_length=64), _id_of("sync_job")
+]
+EndpointId = Annotated[
+    str, Field(description="Webhook endpoint id, e.g. 'whk_7k3m9x2p4q8r'.", max_length=64), _id_of("webhook_endpoint")
+]
 
 
 def register(server: MCPServer[AppState]) -> None:

@@ -145,9 +145,22 @@ SearchQuery = Annotated[
 ]
 
 
+def _is_encodable(text: str) -> bool:
+    """False for a lone surrogate (JSON can carry "\\ud800"), which neither database can store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _stripped(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it on every backend
         raise PydanticCustomError(ErrorCode.INVALID_ARGUMENT.value, "Text must not contain NUL (\\x00) characters.")
+    if isinstance(value, str) and not _is_encodable(value):
+        raise PydanticCustomError(
+            ErrorCode.INVALID_ARGUMENT.value, "Text must be valid Unicode (no lone surrogate code points)."
+        )
     return value.strip() if isinstance(value, str) else value
 
 

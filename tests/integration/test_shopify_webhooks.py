@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from localshelf.domain.gtin import is_valid_gtin, normalize_gtin
 from localshelf.fakes.shopify import (
@@ -398,6 +398,44 @@ async def test_a_rejected_delivery_stores_nothing(hooks: Hooks, tamper: Tamper, 
     genuine = await hooks.web.post(hooks.url(), content=body, headers=headers)  # the untouched delivery passes
     assert (genuine.status_code, genuine.json()) == (200, {"outcome": "accepted"})
     assert event_count(hooks.database) == 1
+
+
+async def endpoint_counters(shop: Connected) -> tuple[int, int, str | None]:
+    """(deliveries accepted, deliveries duplicate, last delivery at) of the one endpoint, as the tools read them."""
+    async with shop.client() as client:
+        endpoint = await endpoint_of(client, shop)
+    return endpoint["deliveries_accepted"], endpoint["deliveries_duplicate"], endpoint["last_delivery_at"]
+
+
+async def test_the_endpoint_counts_stored_and_duplicate_deliveries_and_nothing_else(hooks: Hooks) -> None:
+    """Each stored delivery and each re-delivery moves the endpoint's counters and last delivery time at once; a
+    refused delivery (another shop) and an ignored one (integration not connected) move nothing."""
+    shop = hooks.shop
+    variant = barcoded_products(shop)[0].variants[0]
+    payload = inventory_level_payload(shop.shop, variant.inventory_item_id, first_location(shop))
+    assert await endpoint_counters(shop) == (0, 0, None)
+    for count in (1, 2, 3):
+        assert await hooks.emit("inventory_levels/update", payload) == {"outcome": "accepted"}
+        accepted, duplicate, last = await endpoint_counters(shop)
+        assert (accepted, duplicate) == (count, 0) and last is not None
+    first = shop.fake.webhooks.deliveries[0]
+    for count in (1, 2):
+        again = await shop.fake.webhooks.redeliver(hooks.web, first)
+        assert again.json() == {"outcome": "duplicate"}
+        accepted, duplicate, newer = await endpoint_counters(shop)
+        assert (accepted, duplicate) == (3, count) and newer is not None and newer >= last
+        last = newer
+
+    body, headers = shop.fake.webhooks.build(shop.shop, "inventory_levels/update", payload)
+    url, content, other_shop = _other_shop(hooks.url(), body, headers)
+    refused = await hooks.web.post(url, content=content, headers=other_shop)
+    assert refused.status_code == 401
+    with hooks.database.session() as session, session.begin():
+        session.execute(update(Integration).values(status="disconnected"))
+    ignored = await hooks.web.post(hooks.url(), content=body, headers=headers)
+    assert ignored.json() == {"outcome": "ignored"}
+    assert await endpoint_counters(shop) == (3, 2, last)
+    assert event_count(hooks.database) == 3
 
 
 # ------------------------------------------------------------------------------------------- lifecycle

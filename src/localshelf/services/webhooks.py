@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -93,8 +94,12 @@ def delivery_url(web_base_url: str, provider: str, secret: str) -> str:
 
 
 def _view(
-    endpoint: WebhookEndpoint, integration: Integration, organization_id: str, web_base_url: str
+    uow: UnitOfWork, endpoint: WebhookEndpoint, integration: Integration, organization_id: str, web_base_url: str
 ) -> WebhookEndpointView:
+    accepted, newest = event_store.delivery_stats(uow.session, [integration.id]).get(integration.id, (0, None))
+    last_delivery_at = max(
+        (moment for moment in (endpoint.last_delivery_at, newest) if moment is not None), default=None
+    )
     return WebhookEndpointView(
         id=endpoint.public_id,
         integration_id=integration.public_id,
@@ -105,8 +110,8 @@ def _view(
         created_at=endpoint.created_at,
         rotated_at=endpoint.rotated_at,
         previous_secret_valid_until=endpoint.previous_valid_until,
-        last_delivery_at=endpoint.last_delivery_at,
-        deliveries_accepted=endpoint.deliveries_accepted,
+        last_delivery_at=last_delivery_at,
+        deliveries_accepted=accepted,
         deliveries_duplicate=endpoint.deliveries_duplicate,
     )
 
@@ -125,7 +130,6 @@ def save_endpoint(
             integration_id=integration_id,
             provider=integration.provider,
             created_at=now,
-            deliveries_accepted=0,
             deliveries_duplicate=0,
         )
         uow.session.add(endpoint)
@@ -143,7 +147,7 @@ def list_webhook_endpoints(uow: UnitOfWork, integration_id: str, web_base_url: s
     rows = uow.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.integration_id == integration.id))
     return WebhookEndpointList(
         integration_id=integration.public_id,
-        endpoints=[_view(row, integration, organization_id, web_base_url) for row in rows],
+        endpoints=[_view(uow, row, integration, organization_id, web_base_url) for row in rows],
     )
 
 
@@ -156,7 +160,7 @@ def _endpoint(uow: UnitOfWork, endpoint_id: str, need: Role) -> tuple[WebhookEnd
 
 def get_webhook_endpoint(uow: UnitOfWork, endpoint_id: str, web_base_url: str) -> WebhookEndpointView:
     endpoint, integration, organization_id = _endpoint(uow, endpoint_id, Role.STAFF)
-    return _view(endpoint, integration, organization_id, web_base_url)
+    return _view(uow, endpoint, integration, organization_id, web_base_url)
 
 
 def endpoint_to_rotate(uow: UnitOfWork, endpoint_id: str) -> tuple[str, list[str]]:
@@ -172,7 +176,7 @@ def finish_rotation(
     endpoint.previous_token_hash, endpoint.previous_valid_until = endpoint.token_hash, now + SECRET_GRACE
     endpoint.token_hash, endpoint.rotated_at = secret_hash(secret), now
     uow.session.flush()
-    return _view(endpoint, integration, organization_id, web_base_url)
+    return _view(uow, endpoint, integration, organization_id, web_base_url)
 
 
 def receiver_for(uow: UnitOfWork, provider: str, secret: str, now: datetime) -> Receiver | None:
@@ -201,13 +205,14 @@ def store_delivery(
     """A verified delivery to a secret URL, in one unit of work: "unknown" (no endpoint has this URL, or it is
     another shop's), "ignored" (integration not connected, topic not subscribed), "accepted" or "duplicate".
     `event` is (provider event id, topic, body, triggered at)."""
-    receiver = receiver_for(uow, provider, secret, now)
-    if receiver is None or receiver.shop != shop:
-        return "unknown"
     event_id, topic, body, triggered_at = event
-    if not receiver.connected or topic not in topics:
+    values = _event_values(event_id, topic, body, triggered_at, now)
+    stored = event_store.store_delivery(uow, provider, secret_hash(secret), shop, topic in topics, values)
+    if not stored.found or stored.shop != shop:
+        return "unknown"
+    if stored.status != "connected" or topic not in topics:
         return "ignored"
-    return "accepted" if store_event(uow, receiver, event_id, topic, body, triggered_at, now) else "duplicate"
+    return "accepted" if stored.inserted_id is not None else "duplicate"
 
 
 def receivers_for_merchant(uow: UnitOfWork, provider: str, merchant_id: str) -> list[Receiver]:
@@ -254,21 +259,23 @@ def store_event(
     now: datetime,
 ) -> bool:
     """Keep a verified delivery; False when this event was already stored (a re-delivery)."""
-    inserted = event_store.insert_event(
-        uow,
-        {
-            "integration_id": receiver.integration_id,
-            "event_id": event_id[:255],
-            "topic": topic[:64],
-            "payload": body.decode("utf-8", errors="replace"),
-            "triggered_at": triggered_at,
-            "received_at": now,
-            "state": "pending",
-            "attempts": 0,
-        },
-    )
+    values = _event_values(event_id, topic, body, triggered_at, now)
+    inserted = event_store.insert_event(uow, {**values, "integration_id": receiver.integration_id})
     event_store.count_delivery(uow.session, receiver.endpoint_id, inserted is not None, now)
     return inserted is not None
+
+
+def _event_values(event_id: str, topic: str, body: bytes, triggered_at: datetime, now: datetime) -> dict[str, Any]:
+    """A stored event's columns, but its integration."""
+    return {
+        "event_id": event_id[:255],
+        "topic": topic[:64],
+        "payload": body.decode("utf-8", errors="replace"),
+        "triggered_at": triggered_at,
+        "received_at": now,
+        "state": "pending",
+        "attempts": 0,
+    }
 
 
 def pending_events(uow: UnitOfWork, limit: int, after_id: int = 0) -> list[int]:

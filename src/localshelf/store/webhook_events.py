@@ -9,10 +9,12 @@ write units hold the database's write lock, which serialises workers anyway.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Row, bindparam, or_, select, update
+from sqlalchemy import Boolean, Insert, Row, Select, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from localshelf.store.db import UnitOfWork
@@ -23,10 +25,16 @@ StockKey = tuple[str, str]  # (inventory item id, POS location id)
 
 # Every delivery runs these: built once (SQLAlchemy then only looks their compiled form up), parameters bound.
 _RECEIVER = (
-    select(Integration.id, WebhookEndpoint.id, Integration.external_account, Integration.status, Integration.currency)
+    select(
+        Integration.id.label("integration_id"),
+        WebhookEndpoint.id.label("endpoint_id"),
+        Integration.external_account.label("shop"),
+        Integration.status,
+        Integration.currency,
+    )
     .join(Integration, Integration.id == WebhookEndpoint.integration_id)
     .where(
-        WebhookEndpoint.provider == bindparam("provider"),
+        WebhookEndpoint.provider == bindparam("for_provider"),
         or_(
             WebhookEndpoint.token_hash == bindparam("hashed"),
             (WebhookEndpoint.previous_token_hash == bindparam("hashed"))
@@ -35,15 +43,15 @@ _RECEIVER = (
     )
 )
 _INSERT_EVENT: dict[str, Insert] = {}  # per dialect name
-_COUNT = {
-    accepted: update(WebhookEndpoint)
-    .where(WebhookEndpoint.id == bindparam("endpoint_id"))
-    .values({counter: counter + 1, WebhookEndpoint.last_delivery_at: bindparam("now")})
-    for accepted, counter in (
-        (True, WebhookEndpoint.deliveries_accepted),
-        (False, WebhookEndpoint.deliveries_duplicate),
-    )
-}
+# Only a re-delivery writes to its endpoint's row: the accepted ones are the stored events themselves
+# (`delivery_stats`), so concurrent deliveries to one shop do not queue on that row's lock until each commits.
+_DUPLICATE_COUNTED = update(WebhookEndpoint).values(
+    {
+        WebhookEndpoint.deliveries_duplicate: WebhookEndpoint.deliveries_duplicate + 1,
+        WebhookEndpoint.last_delivery_at: bindparam("now"),
+    }
+)
+_COUNT_DUPLICATE = _DUPLICATE_COUNTED.where(WebhookEndpoint.id == bindparam("endpoint_id"))
 
 
 def receiver_row(
@@ -51,7 +59,83 @@ def receiver_row(
 ) -> Row[int, int, str, str, str | None] | None:
     """(integration id, endpoint id, shop, integration status, currency) of the endpoint whose current secret,
     or previous one still within its grace period, hashes to `hashed`."""
-    return session.execute(_RECEIVER, {"provider": provider, "hashed": hashed, "now": now}).first()
+    # The delivery statements run on the connection: the ORM's execution path (loading, identity map, bulk
+    # DML bookkeeping) cost more than the statements themselves, and they load no objects.
+    return session.connection().execute(_RECEIVER, {"for_provider": provider, "hashed": hashed, "now": now}).first()
+
+
+_EVENT_COLUMNS = ("event_id", "topic", "payload", "triggered_at", "received_at", "state", "attempts")
+
+
+def _store_in_one_statement() -> Select[Any]:
+    """PostgreSQL: the receiver look-up, the deduplicating insert and, for a re-delivery, the endpoint's duplicate
+    count as one statement (data-modifying CTEs): one round trip instead of three. It returns the receiver (no
+    row: unknown URL) and the stored event's id (NULL: not stored)."""
+    receiver = _RECEIVER.cte("receiver")
+    admitted = (
+        select(receiver.c.integration_id, receiver.c.endpoint_id)
+        .where(
+            receiver.c.shop == bindparam("shop"),
+            receiver.c.status == "connected",
+            bindparam("subscribed", type_=Boolean),
+        )
+        .cte("admitted")
+    )
+    table = WebhookEvent.__table__.c
+    values = [bindparam(name, type_=table[name].type) for name in _EVENT_COLUMNS]
+    inserted = (
+        postgresql.insert(WebhookEvent)
+        .from_select(["integration_id", *_EVENT_COLUMNS], select(admitted.c.integration_id, *values))
+        .on_conflict_do_nothing()
+        .returning(WebhookEvent.id)
+        .cte("inserted")
+    )
+    duplicate = (
+        _DUPLICATE_COUNTED.where(WebhookEndpoint.id == admitted.c.endpoint_id, ~select(inserted.c.id).exists())
+        .returning(WebhookEndpoint.id)
+        .cte("duplicate")
+    )
+    # Every data-modifying CTE runs to completion once; selecting from `duplicate` also makes SQLAlchemy render it.
+    return select(
+        *receiver.c,
+        select(inserted.c.id).scalar_subquery().label("inserted_id"),
+        select(func.count()).select_from(duplicate).scalar_subquery().label("duplicates"),
+    )
+
+
+_STORE_IN_ONE_STATEMENT = _store_in_one_statement()
+
+
+@dataclass(frozen=True)
+class StoredDelivery:
+    found: bool  # an endpoint has this URL
+    shop: str | None
+    status: str | None  # the integration's
+    inserted_id: int | None  # None: nothing was inserted
+
+
+def store_delivery(
+    uow: UnitOfWork, provider: str, hashed: str, shop: str | None, subscribed: bool, values: Mapping[str, Any]
+) -> StoredDelivery:
+    """Find the endpoint whose secret hashes to `hashed` and, when it belongs to `shop`, its integration is
+    connected and the topic `subscribed`, insert the event (`values`: the webhook_events columns but the
+    integration) unless the integration already has its event id — then count a re-delivery on the endpoint."""
+    now = values["received_at"]
+    if uow.dialect.name == "postgresql":
+        # (no parameter may be named like a webhook_endpoints column: the UPDATE would take it as a new value)
+        params = {"for_provider": provider, "hashed": hashed, "now": now, "shop": shop, "subscribed": subscribed}
+        row = uow.session.connection().execute(_STORE_IN_ONE_STATEMENT, {**params, **values}).first()
+        if row is None:
+            return StoredDelivery(False, None, None, None)
+        return StoredDelivery(True, row.shop, row.status, row.inserted_id)
+    receiver = receiver_row(uow.session, provider, hashed, now)
+    if receiver is None:
+        return StoredDelivery(False, None, None, None)
+    if receiver.shop != shop or receiver.status != "connected" or not subscribed:
+        return StoredDelivery(True, receiver.shop, receiver.status, None)
+    inserted = insert_event(uow, {**values, "integration_id": receiver.integration_id})
+    count_delivery(uow.session, receiver.endpoint_id, inserted is not None, now)
+    return StoredDelivery(True, receiver.shop, receiver.status, inserted)
 
 
 def insert_event(uow: UnitOfWork, values: Mapping[str, Any]) -> int | None:
@@ -60,12 +144,27 @@ def insert_event(uow: UnitOfWork, values: Mapping[str, Any]) -> int | None:
     if statement is None:
         statement = uow.dialect.insert_ignoring_duplicates(WebhookEvent).returning(WebhookEvent.id)
         _INSERT_EVENT[uow.dialect.name] = statement
-    inserted: int | None = uow.session.scalar(statement, dict(values))
+    inserted: int | None = uow.session.connection().execute(statement, dict(values)).scalar()
     return inserted
 
 
 def count_delivery(session: Session, endpoint_id: int, accepted: bool, now: datetime) -> None:
-    session.execute(_COUNT[accepted], {"endpoint_id": endpoint_id, "now": now})
+    """Count a re-delivery on its endpoint (an accepted delivery is counted by its stored event)."""
+    if not accepted:
+        session.connection().execute(_COUNT_DUPLICATE, {"endpoint_id": endpoint_id, "now": now})
+
+
+def delivery_stats(session: Session, integration_ids: Sequence[int]) -> dict[int, tuple[int, datetime | None]]:
+    """(deliveries accepted, when the newest was received) per integration: its stored events (none is ever
+    deleted, and every one was stored through the integration's endpoint)."""
+    if not integration_ids:
+        return {}
+    rows = session.execute(
+        select(WebhookEvent.integration_id, func.count(), func.max(WebhookEvent.received_at))
+        .where(WebhookEvent.integration_id.in_(sorted(set(integration_ids))))
+        .group_by(WebhookEvent.integration_id)
+    )
+    return {integration_id: (count, newest) for integration_id, count, newest in rows}
 
 
 def claim_pending(session: Session, limit: int, after_id: int) -> list[WebhookEvent]:
@@ -91,10 +190,16 @@ def lock_pending(session: Session, event_id: int) -> WebhookEvent | None:
     )
 
 
+_RECORD_OUTCOME = update(WebhookEvent).where(WebhookEvent.id == bindparam("event_pk"))
+
+
 def record_outcomes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Bulk UPDATE of events by primary key (`id`, `state`, `outcome`, `applied_at`, `attempts`)."""
+    """UPDATE of events by primary key (`id`, `state`, `outcome`, `applied_at`, `attempts`), one executemany on
+    the connection (the ORM's bulk UPDATE cost more than the statements)."""
     if rows:
-        session.execute(update(WebhookEvent), list(rows))
+        session.flush()  # Core statements do not autoflush
+        params = [{"event_pk": row["id"], **{k: v for k, v in row.items() if k != "id"}} for row in rows]
+        session.connection().execute(_RECORD_OUTCOME, params)
 
 
 def stock_times(

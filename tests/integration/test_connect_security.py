@@ -185,7 +185,7 @@ def wrong_code_like(user_code: str, same_first_group: bool) -> str:
 
 
 def refused_code(page: httpx.Response) -> bool:
-    return page.status_code == 400 and "Code not recognised" in page.text
+    return page.status_code == 400 and ("Code not recognised" in page.text or "Code expired" in page.text)
 
 
 def connected_integrations(database: Database) -> list[str]:

@@ -36,12 +36,15 @@ from localshelf.store.throttle import throttle_for
 
 CSRF_COOKIE = "localshelf_csrf"
 ATTEMPTS_PER_MINUTE = 10  # code entries per client address; RFC 8628 §5.1 asks for a limit
-STYLE = (
+STYLE = (  # contrast >= 4.5:1, 44 px targets, a visible focus ring: checked in a browser by tests/e2e
     "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5;"
-    "color:#111;background:#fff}label,input,button{display:block;font-size:1.1rem;margin:.5rem 0}"
-    "input{padding:.5rem;border:2px solid #333;width:100%;box-sizing:border-box;letter-spacing:.2em}"
-    "button{padding:.6rem 1.2rem;border:2px solid #111;background:#0b5;color:#fff;cursor:pointer}"
-    "button.deny{background:#fff;color:#111}:focus{outline:3px solid #06c;outline-offset:2px}"
+    "color:#111;background:#fff}h1{font-size:1.75rem;line-height:1.2}.hint{margin:0;color:#444}"
+    "label,input,button{display:block;font-size:1.1rem;margin:.5rem 0}"
+    "label{font-weight:600}input,button{min-height:2.75rem;box-sizing:border-box}"
+    "input{padding:.5rem;border:2px solid #333;width:100%;letter-spacing:.2em;font-family:ui-monospace,monospace;"
+    "text-transform:uppercase}button{padding:.6rem 1.2rem;border:2px solid #111;background:#087a3c;color:#fff;"
+    "cursor:pointer}button.deny{background:#fff;color:#111}a{color:#0645ad}"
+    ":focus{outline:3px solid #06c;outline-offset:2px}@media (max-width:30rem){button{width:100%}}"
 )
 STYLE_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode() + "'"
 SECURITY_HEADERS = {
@@ -99,6 +102,14 @@ async def _form(request: Request) -> dict[str, str] | None:
     return fields
 
 
+def _store(grant: connect.GrantOnPage) -> str:
+    """The store being connected; Square and Clover name theirs only after consent, so none is shown yet."""
+    provider = escape(grant.provider.capitalize())
+    if grant.external_account.startswith(connect.PENDING_ACCOUNT):
+        return f"the {provider} account you sign in to next"
+    return f"the {provider} store <strong>{escape(grant.external_account)}</strong>"
+
+
 def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge) -> None:
     settings, database = pos.settings, pos.database
     attempts = throttle_for(database.engine, Rate(ATTEMPTS_PER_MINUTE))
@@ -116,6 +127,20 @@ def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge
         decision = await anyio.to_thread.run_sync(attempts.acquire, f"connect-page:{client}")
         return None if decision.allowed else _too_many_attempts(decision.retry_after_seconds)
 
+    async def refused_code(user_code: str) -> HTMLResponse:
+        if await database.read(connect.code_expired, user_code, now()):
+            return _page(
+                "Code expired",
+                '<p>This code has expired. Ask your assistant for a new one, then <a href="/connect">enter it '
+                "here</a>.</p>",
+                status=400,
+            )
+        return _page(
+            "Code not recognised",
+            '<p>That code is wrong or was already used. <a href="/connect">Try again</a>.</p>',
+            status=400,
+        )
+
     @server.custom_route("/connect", methods=["GET"])  # type: ignore[untyped-decorator]
     async def enter_code(request: Request) -> Response:
         token = secrets.token_urlsafe(32)
@@ -127,9 +152,10 @@ def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge
             f"<p>Enter the code your assistant showed you to connect{about}.</p>"
             f'<form method="post" action="/connect">{_csrf_field(token)}'
             f'<input type="hidden" name="shop" value="{escape(shop)}">'
-            '<label for="user_code">Code</label>'
+            '<label for="user_code">Code</label><p class="hint" id="user_code_hint">8 letters, like BCDF-GHJK</p>'
             f'<input id="user_code" name="user_code" value="{prefilled}" autocomplete="one-time-code" '
-            'autocapitalize="characters" required maxlength="20" autofocus>'
+            'autocapitalize="characters" spellcheck="false" required maxlength="20" '
+            'aria-describedby="user_code_hint" autofocus>'
             "<button type=submit>Continue</button></form>"
         )
         return _form_page("Connect your store", body, token, secure_cookies)
@@ -144,15 +170,10 @@ def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge
             return refused
         grant = await database.run(connect.grant_for_page, form.get("user_code", ""), now())
         if grant is None or form.get("shop", "") not in ("", grant.external_account):
-            return _page(
-                "Code not recognised",
-                '<p>That code is wrong, used or expired. <a href="/connect">Try again</a>.</p>',
-                status=400,
-            )
+            return await refused_code(form.get("user_code", ""))
         token = secrets.token_urlsafe(32)
         body = (
-            f"<p><strong>{escape(grant.organization_name)}</strong> will be connected to the "
-            f"{escape(grant.provider.capitalize())} store <strong>{escape(grant.external_account)}</strong>. "
+            f"<p><strong>{escape(grant.organization_name)}</strong> will be connected to {_store(grant)}. "
             "localshelf will read its products, prices and stock to show them in local search.</p>"
             f'<form method="post" action="/connect/decision">{_csrf_field(token)}'
             f'<input type="hidden" name="user_code" value="{escape(grant.user_code)}">'
@@ -172,12 +193,12 @@ def register_connect_pages(server: MCPServer[Any], pos: PosContext, nudge: Nudge
         user_code = form.get("user_code", "")
         if form.get("decision") == "deny":
             if not await database.run(connect.deny, user_code, now()):
-                return _page("Code not recognised", "<p>That code is used or expired.</p>", status=400)
+                return await refused_code(user_code)
             return _page("Connection denied", "<p>Nothing was connected. You can close this page.</p>")
         state = secrets.token_urlsafe(32)
         consent = await database.run(connect.approve, user_code, state, now())
         if consent is None:
-            return _page("Code not recognised", "<p>That code is used or expired.</p>", status=400)
+            return await refused_code(user_code)
         return _to_consent(consent, state)
 
     def _to_consent(consent: connect.PendingConsent, state: str) -> Response:

@@ -271,6 +271,18 @@ def grant_for_page(uow: UnitOfWork, user_code: str, now: datetime) -> GrantOnPag
     )
 
 
+def code_expired(uow: UnitOfWork, user_code: str, now: datetime) -> bool:
+    """Whether a refused entry names a code that ran out of time (or of tries) rather than a wrong or used one,
+    so the page can ask for a new code. It tells a guesser only that a dead code existed."""
+    normalized = codes.normalize_user_code(user_code)
+    if normalized is None:
+        return False
+    grant = uow.session.scalar(select(ConnectGrant).where(ConnectGrant.user_code == normalized))
+    if grant is None or grant.status in ("denied", "connected"):
+        return False
+    return grant.status == "expired" or now >= grant.expires_at
+
+
 @dataclass(frozen=True)
 class PendingConsent:
     """Where to send the person: the provider, and the account when it is known before consent."""

@@ -1,9 +1,10 @@
 """OAuth authorization-code grant, as documented by Shopify (non-embedded app).
 
 * ``GET /admin/oauth/authorize?client_id&scope&redirect_uri&state[&grant_options[]=]`` - the fake merchant
-  approves at once (``Shop.approve_installs``) and the answer is a 302 to ``redirect_uri`` with
-  ``code, hmac, host, shop, state, timestamp``. ``hmac`` is the lowercase hex HMAC-SHA256, keyed with the
-  client secret, of the other parameters sorted by key and joined as ``k=v&k=v`` (values percent-encoded).
+  approves at once (``Shop.approve_installs``; with ``Shop.consent_page`` an Allow/Deny form comes first) and
+  the answer is a 302 to ``redirect_uri`` with ``code, hmac, host, shop, state, timestamp``. ``hmac`` is the
+  lowercase hex HMAC-SHA256, keyed with the client secret, of the other parameters sorted by key and joined as
+  ``k=v&k=v`` (values percent-encoded).
   A denying merchant redirects with ``error=access_denied`` and ``state`` (unconfirmed shape).
 * ``POST /admin/oauth/access_token`` (JSON or form: ``client_id, client_secret, code``) →
   ``{"access_token": "shpat_…", "scope": "read_products,…"}``. Codes are single-use and live 60 s
@@ -24,6 +25,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
+from localshelf.fakes.consent import consent_page
 from localshelf.fakes.shopify.state import AuthCode, Shop, ShopifyState
 
 CODE_LIFETIME_SECONDS = 60.0
@@ -68,8 +70,11 @@ async def authorize(request: Request, state: ShopifyState, shop: Shop) -> Respon
         )
     if not scope:
         return PlainTextResponse("Oauth error invalid_scope: The scope is missing", status_code=400)
+    decision = q.get("decision")
+    if shop.consent_page and decision is None:
+        return consent_page(f"Install this app on {shop.name}?", "/admin/oauth/authorize", q.multi_items())
     now = int(state.clock())
-    if not shop.approve_installs:
+    if not shop.approve_installs or decision == "deny":
         params = {"error": "access_denied", "shop": shop.domain, "state": q.get("state", ""), "timestamp": str(now)}
         params["hmac"] = callback_hmac(state.app.client_secret, params)
         return RedirectResponse(_with_query(redirect_uri, params), status_code=302)

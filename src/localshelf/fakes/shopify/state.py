@@ -216,6 +216,7 @@ class Shop:
     id: int
     currency: str = "USD"
     approve_installs: bool = True  # False: the merchant denies the OAuth request
+    consent_page: bool = False  # True: the merchant sees an Allow/Deny page (browser tests) before deciding
     locations: dict[int, Location] = field(default_factory=dict)
     products: VersionedDict[int, Product] = field(default_factory=VersionedDict)
     levels: VersionedDict[tuple[int, int], int] = field(default_factory=VersionedDict)  # (item, location) -> available

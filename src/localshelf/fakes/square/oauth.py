@@ -1,6 +1,6 @@
 """``GET /oauth2/authorize`` and ``POST /oauth2/token`` (api.json ``ObtainTokenRequest``/``ObtainTokenResponse``;
 developer.squareup.com/docs/oauth-api/overview). Code-flow refresh tokens never expire and a refresh answers the
-same refresh token."""
+same refresh token. With ``SquareState.consent_page`` the seller first sees an Allow/Deny form (browser tests)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from localshelf.fakes.consent import consent_page
 from localshelf.fakes.square.state import Grant, SquareState, rfc3339
 from localshelf.fakes.square.wire import error_body
 
@@ -31,7 +32,10 @@ async def authorize(request: Request, state: SquareState) -> Response:
         return _bad("Unknown client_id.", "NOT_FOUND")
     redirect_uri = query.get("redirect_uri") or DEFAULT_REDIRECT_URI
     csrf = query.get("state", "")
-    if state.deny_authorization:
+    decision = query.get("decision")
+    if state.consent_page and decision is None:
+        return consent_page("Allow access to your Square account?", "/oauth2/authorize", query.multi_items())
+    if state.deny_authorization or decision == "deny":
         params = {"error": "access_denied", "error_description": "user_denied", "state": csrf}
     else:
         code = "sq0cgp-" + secrets.token_urlsafe(16)

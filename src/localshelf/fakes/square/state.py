@@ -105,6 +105,7 @@ class SquareState:
     codes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # code -> (redirect_uri, scopes)
     grants: dict[str, Grant] = field(default_factory=dict)  # by access token
     deny_authorization: bool = False
+    consent_page: bool = False  # show the seller an Allow/Deny page (browser tests) instead of approving at once
     _serial: int = 0
 
     def new_id(self) -> str:

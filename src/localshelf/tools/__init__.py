@@ -63,13 +63,14 @@ def tool_definitions() -> tuple[Tool, ...]:
 
 
 def lift_optional_descriptions(schema: dict[str, Any]) -> None:
-    """Put an optional argument's description on the property itself, where every client reads it.
+    """Put an optional argument's description and examples on the property itself, where every client reads them.
 
     pydantic renders `Annotated[T, Field(description=...)] | None` as `anyOf: [{T, description}, null]`.
     """
     for prop in schema.get("properties", {}).values():
-        if "description" in prop:
-            continue
-        described = [branch for branch in prop.get("anyOf", []) if "description" in branch]
-        if len(described) == 1:
-            prop["description"] = described[0].pop("description")
+        for key in ("description", "examples"):
+            if key in prop:
+                continue
+            carrying = [branch for branch in prop.get("anyOf", []) if key in branch]
+            if len(carrying) == 1:
+                prop[key] = carrying[0].pop(key)

@@ -16,7 +16,9 @@ from localshelf.services.members import MemberView
 from localshelf.tools import hints
 from localshelf.tools.types import OrganizationId, Text100, Text200, Text255, _id_of
 
-KeyId = Annotated[str, Field(description="API key id, e.g. 'key_7k3m9x2p4q8r'.", max_length=64), _id_of("api_key")]
+KeyId = Annotated[
+    str, Field(description="API key id.", max_length=64, examples=["key_7k3m9x2p4q8r"]), _id_of("api_key")
+]
 RoleArg = Annotated[Role, Field(description="'owner', 'manager' (may change data) or 'staff' (read only).")]
 
 
@@ -24,12 +26,16 @@ def register(server: MCPServer[AppState]) -> None:
     @server.tool(annotations=hints.creates("Create API key"))
     async def create_api_key(
         organization_id: OrganizationId,
-        name: Annotated[Text100, Field(description="What the key is for, e.g. 'Shopify sync worker'.")],
+        name: Annotated[Text100, Field(description="What the key is for.", examples=["Shopify sync worker"])],
         role: RoleArg,
-        scopes: Annotated[list[Scope], Field(max_length=len(Scope), description="Kinds of change the key may make.")],
+        scopes: Annotated[
+            list[Scope],
+            Field(max_length=len(Scope), description="Kinds of change the key may make.", examples=[["offers:write"]]),
+        ],
         ctx: Context[AppState, Any],
         expires_in_days: Annotated[
-            int | None, Field(ge=1, le=3650, description="Days until the key stops working; omit for none.")
+            int | None,
+            Field(ge=1, le=3650, description="Days until the key stops working; omit for none.", examples=[90]),
         ] = None,
     ) -> CreatedApiKey:
         """Create an API key for one organization (owners only). The key is shown once: store it now.
@@ -55,7 +61,13 @@ def register(server: MCPServer[AppState]) -> None:
     @server.tool(annotations=hints.changes("Add or change a member"))
     async def add_member(
         organization_id: OrganizationId,
-        subject: Annotated[Text255, Field(description="The person's OAuth subject (`sub`) at the sign-in provider.")],
+        subject: Annotated[
+            Text255,
+            Field(
+                description="The person's OAuth subject (`sub`) at the sign-in provider.",
+                examples=["auth0|5f7c8ec7c33c6c004bbafe82"],
+            ),
+        ],
         role: RoleArg,
         ctx: Context[AppState, Any],
     ) -> MemberView:

@@ -25,9 +25,10 @@ from localshelf.tools.types import (
 )
 
 CompanyPrefix = Annotated[
-    Text20, Field(description="GS1 company prefix as it begins the EAN-13/GTIN-13: 6 to 12 digits, e.g. '0614141'.")
+    Text20,
+    Field(description="GS1 company prefix as it begins the EAN-13/GTIN-13: 6 to 12 digits.", examples=["0614141"]),
 ]
-ClaimId = Annotated[str, Field(description="Brand claim id, e.g. 'clm_7k3m9x2p4q8r'.", max_length=64)]
+ClaimId = Annotated[str, Field(description="Brand claim id.", examples=["clm_7k3m9x2p4q8r"], max_length=64)]
 EvidenceUrl = Annotated[
     Text500,
     Field(
@@ -41,13 +42,20 @@ def register(server: MCPServer[AppState]) -> None:
     @server.tool(annotations=hints.creates("Claim brand", idempotent=True))
     async def claim_brand(
         organization_id: OrganizationId,
-        brand_name: Annotated[Text200, Field(description="The brand as printed on the products, e.g. 'DeWalt'.")],
+        brand_name: Annotated[Text200, Field(description="The brand as printed on the products.", examples=["DeWalt"])],
         gtin_company_prefixes: Annotated[
             list[CompanyPrefix],
-            Field(description="1 to 20 GS1 company prefixes the brand's barcodes start with.", max_length=20),
+            Field(
+                description="1 to 20 GS1 company prefixes the brand's barcodes start with.",
+                max_length=20,
+                examples=[["0614141"]],
+            ),
         ],
         ctx: Context[AppState, Any],
-        evidence_url: Annotated[EvidenceUrl | None, Field(description="https URL proving ownership.")] = None,
+        evidence_url: Annotated[
+            EvidenceUrl | None,
+            Field(description="https URL proving ownership.", examples=["https://www.gs1us.org/certificates/0614141"]),
+        ] = None,
     ) -> BrandClaimView:
         """Claim a brand for a brand organization (owner only): the claim is pending until the operator verifies it.
 
@@ -66,7 +74,13 @@ def register(server: MCPServer[AppState]) -> None:
         claim_id: ClaimId,
         decision: Annotated[Decision, Field(description="'verified' or 'rejected'.")],
         ctx: Context[AppState, Any],
-        note: Annotated[Text300 | None, Field(description="Why: what was checked (GEPIR result, evidence).")] = None,
+        note: Annotated[
+            Text300 | None,
+            Field(
+                description="Why: what was checked (GEPIR result, evidence).",
+                examples=["GEPIR: 0614141 licensed to the claimant"],
+            ),
+        ] = None,
     ) -> BrandClaimView:
         """Operator only: verify or reject a brand claim. A verified claim's prefixes select the brand's products.
 
@@ -88,8 +102,12 @@ def register(server: MCPServer[AppState]) -> None:
     async def brand_retail_footprint(
         brand: BrandRef,
         ctx: Context[AppState, Any],
-        latitude: Annotated[Latitude | None, Field(description="Centre point latitude (with longitude).")] = None,
-        longitude: Annotated[Longitude | None, Field(description="Centre point longitude (with latitude).")] = None,
+        latitude: Annotated[
+            Latitude | None, Field(description="Centre point latitude in decimal degrees (with longitude).")
+        ] = None,
+        longitude: Annotated[
+            Longitude | None, Field(description="Centre point longitude in decimal degrees (with latitude).")
+        ] = None,
         radius_km: Annotated[
             RadiusKm | None, Field(description="Radius in km around the point (default 25; needs the point).")
         ] = None,

@@ -17,7 +17,7 @@ from localshelf.tools import hints
 from localshelf.tools.types import OrganizationId, Text255, _id_of
 
 IntegrationId = Annotated[
-    str, Field(description="Integration id, e.g. 'int_7k3m9x2p4q8r'.", max_length=64), _id_of("integration")
+    str, Field(description="Integration id.", max_length=64, examples=["int_7k3m9x2p4q8r"]), _id_of("integration")
 ]
 
 
@@ -47,8 +47,9 @@ def register(server: MCPServer[AppState]) -> None:
         account: Annotated[
             Text255 | None,
             Field(
-                description="Shopify: the shop, e.g. 'alder-hardware.myshopify.com' (required). Lightspeed: the "
-                "store's domain prefix (optional). Square and Clover: leave out; the merchant is known after consent."
+                description="Shopify: the shop domain (required). Lightspeed: the store's domain prefix (optional). "
+                "Square and Clover: leave out; the merchant is known after consent.",
+                examples=["alder-hardware.myshopify.com"],
             ),
         ] = None,
     ) -> ConnectStarted:
@@ -71,7 +72,14 @@ def register(server: MCPServer[AppState]) -> None:
 
     @server.tool(annotations=hints.creates("Poll POS connect"))
     async def poll_pos_connect(
-        device_code: Annotated[str, Field(description="device_code from start_pos_connect.", max_length=128)],
+        device_code: Annotated[
+            str,
+            Field(
+                description="device_code from start_pos_connect.",
+                max_length=128,
+                examples=["GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS"],
+            ),
+        ],
         ctx: Context[AppState, Any],
     ) -> ConnectPoll:
         """Check a headless connect: authorization_pending, slow_down (wait `interval`), access_denied,
@@ -81,7 +89,7 @@ def register(server: MCPServer[AppState]) -> None:
 
     @server.tool(annotations=hints.read_only("List integrations"))
     async def list_integrations(organization_id: OrganizationId, ctx: Context[AppState, Any]) -> IntegrationList:
-        """An organization's POS integrations with their status."""
+        """An organization's POS integrations with their status. Use it to find an integration_id."""
         found = await app_state(ctx).read(connect.list_integrations, organization_id)
         return IntegrationList(integrations=found)
 
@@ -117,11 +125,16 @@ def register(server: MCPServer[AppState]) -> None:
         integration_id: IntegrationId,
         mapping: Annotated[
             list[LocationMapping],
-            Field(max_length=500, description="Pairs of POS location id and localshelf location id (null unmaps)."),
+            Field(
+                max_length=500,
+                description="Pairs of POS location id and localshelf location id (null unmaps).",
+                examples=[[{"pos_location_id": "gid://shopify/Location/1", "location_id": "loc_7k3m9x2p4q8r"}]],
+            ),
         ],
         ctx: Context[AppState, Any],
     ) -> PosLocationList:
-        """Say which localshelf store each POS location is; its stock then shows at that store."""
+        """Say which localshelf store each POS location is; its stock then shows at that store.
+        Next: trigger_sync (or wait for the initial sync), then get_onboarding_status."""
         state = app_state(ctx)
         return await state.run(pos_locations.map_pos_locations, integration_id, mapping, state.clock())
 

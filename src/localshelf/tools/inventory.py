@@ -56,6 +56,7 @@ Delta = Annotated[
             "Units the stock changes by: negative for sale and shrinkage, positive for return, refund and restock, "
             "either sign (not 0) for adjustment."
         ),
+        examples=[-2],
         json_schema_extra={"minimum": -MAX_DELTA, "maximum": MAX_DELTA},
     ),
     _domain(_in_range(-MAX_DELTA, MAX_DELTA, ErrorCode.INVALID_QUANTITY, "delta")),
@@ -79,14 +80,21 @@ def register(server: MCPServer[AppState]) -> None:
         ],
         occurred_at: Annotated[
             datetime,
-            Field(description="When it happened, ISO 8601 with an offset, e.g. '2026-11-24T15:04:05Z'; not future."),
+            Field(
+                description="When it happened, ISO 8601 with an offset; not future.", examples=["2026-11-24T15:04:05Z"]
+            ),
         ],
         external_id: Annotated[
             Text255,
-            Field(description="Your unique id of this movement (receipt line, return number); repeats are ignored."),
+            Field(
+                description="Your unique id of this movement (receipt line, return number); repeats are ignored.",
+                examples=["receipt-1042-line-3"],
+            ),
         ],
         ctx: Context[AppState, Any],
-        note: Annotated[Text300 | None, Field(description="Free text kept with the movement.")] = None,
+        note: Annotated[
+            Text300 | None, Field(description="Free text kept with the movement.", examples=["Water-damaged box"])
+        ] = None,
     ) -> RecordedMovement:
         """Record one stock change with its cause (a sale, a return, a delivery...) and apply it to the offer's stock.
 
@@ -129,12 +137,15 @@ def register(server: MCPServer[AppState]) -> None:
                 description=(
                     f"low_stock when 0 < quantity <= this (units); null or omitted: the default, "
                     f"{LOW_STOCK_AT_OR_BELOW}."
-                )
+                ),
+                examples=[5],
             ),
         ] = None,
         reorder_point: Annotated[
             StockLevel | None,
-            Field(description="Reorder when quantity <= this (units); null or omitted: no reorder alert."),
+            Field(
+                description="Reorder when quantity <= this (units); null or omitted: no reorder alert.", examples=[2]
+            ),
         ] = None,
     ) -> StockRules:
         """Set an offer's own low-stock threshold and reorder point; the stock status is recomputed at once.

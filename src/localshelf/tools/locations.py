@@ -28,15 +28,21 @@ from localshelf.tools.types import (
     WebUrl,
 )
 
-Name = Annotated[Text200, Field(description="Store name as shoppers know it, e.g. 'Alder Hardware – Sellwood'.")]
-Line1 = Annotated[Text200, Field(description="Street address, e.g. '1234 SE Milwaukie Ave'.")]
-Line2 = Annotated[Text200, Field(description="Suite, unit or floor.")]
-City = Annotated[Text100, Field(description="City or locality.")]
-Region = Annotated[Text100, Field(description="State, province or region, e.g. 'OR'.")]
-Postal = Annotated[Text20, Field(description="Postal code. For US ZIP codes it can stand in for coordinates.")]
-Phone = Annotated[Text40, Field(description="Public phone number, ideally E.164 ('+15035550123').")]
-StoreLatitude = Annotated[Latitude, Field(description="Latitude of the store entrance, decimal degrees (WGS84).")]
-StoreLongitude = Annotated[Longitude, Field(description="Longitude of the store entrance, decimal degrees (WGS84).")]
+Name = Annotated[Text200, Field(description="Store name as shoppers know it.", examples=["Alder Hardware – Sellwood"])]
+Line1 = Annotated[Text200, Field(description="Street address.", examples=["1234 SE Milwaukie Ave"])]
+Line2 = Annotated[Text200, Field(description="Suite, unit or floor.", examples=["Suite 200"])]
+City = Annotated[Text100, Field(description="City or locality.", examples=["Portland"])]
+Region = Annotated[Text100, Field(description="State, province or region.", examples=["OR"])]
+Postal = Annotated[
+    Text20, Field(description="Postal code; a US ZIP code can stand in for coordinates.", examples=["97202"])
+]
+Phone = Annotated[Text40, Field(description="Public phone number, ideally E.164.", examples=["+15035550123"])]
+StoreLatitude = Annotated[
+    Latitude, Field(description="Latitude of the store entrance, decimal degrees (WGS84).", examples=[45.4647])
+]
+StoreLongitude = Annotated[
+    Longitude, Field(description="Longitude of the store entrance, decimal degrees (WGS84).", examples=[-122.6496])
+]
 
 
 class NearbyLocations(BaseModel):
@@ -67,6 +73,7 @@ def register(server: MCPServer[AppState]) -> None:
         Give the entrance's latitude/longitude when known. Without them, a US ZIP code is
         located offline (approximate: coordinates_source 'postal_code_centroid'); elsewhere
         the call fails with coordinates_required. Publish every store a retailer has.
+        Next: find_locations to check it, then offers (create_in_store_offer) or a POS (start_pos_connect).
         """
         fields = LocationFields.from_arguments(locals())
         return await app_state(ctx).run(locations.publish_location, organization_id, fields)
@@ -89,7 +96,8 @@ def register(server: MCPServer[AppState]) -> None:
         phone: Phone | None = None,
         website: WebUrl | None = None,
     ) -> LocationView:
-        """Change some fields of a store location; fields left out stay as they are."""
+        """Change some fields of a store location; fields left out stay as they are.
+        Use it when a store moves, or its name, hours, phone or website change."""
         fields = LocationFields.from_arguments(locals())
         return await app_state(ctx).run(locations.update_location, location_id, fields)
 

@@ -36,7 +36,7 @@ def register(server: MCPServer[AppState]) -> None:
     async def create_in_store_offer(
         organization_id: OrganizationId,
         location_id: LocationId,
-        sku: Annotated[Text64, Field(description="The retailer's own SKU for this item.")],
+        sku: Annotated[Text64, Field(description="The retailer's own SKU for this item.", examples=["DW-DCD771C2"])],
         price_minor: PriceMinor,
         quantity_on_hand: Quantity,
         ctx: Context[AppState, Any],
@@ -75,7 +75,8 @@ def register(server: MCPServer[AppState]) -> None:
         quantity_on_hand: Quantity | None = None,
         status: Status | None = None,
     ) -> OfferView:
-        """Change an offer's price or stock. A stock change also marks the inventory as just confirmed."""
+        """Change an offer's price or stock. A stock change also marks the inventory as just confirmed.
+        Use it for a new price or a stock count; for a sale or a return, record_inventory_movement keeps the cause."""
         return await app_state(ctx).run(
             offers.update_in_store_offer,
             offer_id,

@@ -26,7 +26,7 @@ def _retailer_item_id(value: str) -> str:
 
 RetailerItemId = Annotated[
     str,
-    Field(description="Retailer item id from list_unmatched_items, e.g. 'itm_7k3m9x2p4q8r'.", max_length=64),
+    Field(description="Retailer item id from list_unmatched_items.", examples=["itm_7k3m9x2p4q8r"], max_length=64),
     AfterValidator(_retailer_item_id),
 ]
 
@@ -57,10 +57,16 @@ def register(server: MCPServer[AppState]) -> None:
         gtin: Gtin,
         ctx: Context[AppState, Any],
         name: Annotated[
-            Text300 | None, Field(description="Product name if the GTIN is new; defaults to the item's name.")
+            Text300 | None,
+            Field(
+                description="Product name if the GTIN is new; defaults to the item's name.",
+                examples=["Shop rag, 12 pack"],
+            ),
         ] = None,
-        brand: Annotated[Text200 | None, Field(description="Brand, if the GTIN is new.")] = None,
-        category: Annotated[Text200 | None, Field(description="Category, if the GTIN is new.")] = None,
+        brand: Annotated[Text200 | None, Field(description="Brand, if the GTIN is new.", examples=["Scott"])] = None,
+        category: Annotated[
+            Text200 | None, Field(description="Category, if the GTIN is new.", examples=["Cleaning > Rags"])
+        ] = None,
     ) -> MatchResult:
         """Give a retailer item its GTIN so it becomes searchable offers at its store(s).
 

@@ -39,6 +39,7 @@ def register(server: MCPServer[AppState]) -> None:
         freshness (0.15); typos are corrected (see `corrections`). Each result has the product,
         the store with distance_km, price, quantity, status and confidence.
         Example: query='cordless drill', latitude=45.52, longitude=-122.68, radius_km=5.
+        Next: check_product_availability with a result's GTIN lists every nearby store that carries it.
         """
         state = app_state(ctx)
         now = state.clock()
@@ -58,7 +59,8 @@ def register(server: MCPServer[AppState]) -> None:
     ) -> Availability:
         """Every store within radius_km that carries this barcode (GTIN), nearest first, with status and confidence.
 
-        Includes out-of-stock offers so the answer can say "carried, but sold out".
+        Includes out-of-stock offers so the answer can say "carried, but sold out". Use it when the shopper
+        has a barcode, or after search_local_products found the product.
         """
         state = app_state(ctx)
         now = state.clock()

@@ -17,10 +17,12 @@ from localshelf.tools.integrations import IntegrationId
 from localshelf.tools.types import _id_of
 
 SyncJobId = Annotated[
-    str, Field(description="Sync job id, e.g. 'job_7k3m9x2p4q8r'.", max_length=64), _id_of("sync_job")
+    str, Field(description="Sync job id.", max_length=64, examples=["job_7k3m9x2p4q8r"]), _id_of("sync_job")
 ]
 EndpointId = Annotated[
-    str, Field(description="Webhook endpoint id, e.g. 'whk_7k3m9x2p4q8r'.", max_length=64), _id_of("webhook_endpoint")
+    str,
+    Field(description="Webhook endpoint id.", max_length=64, examples=["whk_7k3m9x2p4q8r"]),
+    _id_of("webhook_endpoint"),
 ]
 
 
@@ -59,7 +61,8 @@ def register(server: MCPServer[AppState]) -> None:
 
     @server.tool(annotations=hints.read_only("Get sync job"))
     async def get_sync_job(job_id: SyncJobId, ctx: Context[AppState, Any]) -> SyncJobView:
-        """A sync job's state (queued, running, succeeded, failed, cancelled), phase, counters and error."""
+        """A sync job's state (queued, running, succeeded, failed, cancelled), phase, counters and error.
+        Use it to follow trigger_sync(wait=false): poll every few seconds until succeeded or failed."""
         return await app_state(ctx).read(sync_jobs.get_sync_job, job_id)
 
     @server.tool(annotations=hints.read_only("List sync jobs"))
@@ -68,7 +71,7 @@ def register(server: MCPServer[AppState]) -> None:
         ctx: Context[AppState, Any],
         limit: Annotated[int, Field(ge=1, le=100, description="How many of the newest jobs.")] = 20,
     ) -> SyncJobList:
-        """An integration's sync jobs, newest first."""
+        """An integration's sync jobs, newest first. Use it to see why stock looks stale (a failed or missing sync)."""
         return await app_state(ctx).read(sync_jobs.list_sync_jobs, integration_id, limit)
 
     @server.tool(annotations=hints.replaces("Cancel sync job"))

@@ -70,13 +70,15 @@ def _id_of(kind: str) -> AfterValidator:
 
 
 OrganizationId = Annotated[
-    str, Field(description="Organization id, e.g. 'org_7k3m9x2p4q8r'.", max_length=64), _id_of("organization")
+    str, Field(description="Organization id.", max_length=64, examples=["org_7k3m9x2p4q8r"]), _id_of("organization")
 ]
 LocationId = Annotated[
-    str, Field(description="Store location id, e.g. 'loc_7k3m9x2p4q8r'.", max_length=64), _id_of("location")
+    str, Field(description="Store location id.", max_length=64, examples=["loc_7k3m9x2p4q8r"]), _id_of("location")
 ]
-ProductId = Annotated[str, Field(description="Product id, e.g. 'prd_7k3m9x2p4q8r'.", max_length=64), _id_of("product")]
-OfferId = Annotated[str, Field(description="Offer id, e.g. 'ofr_7k3m9x2p4q8r'.", max_length=64), _id_of("offer")]
+ProductId = Annotated[
+    str, Field(description="Product id.", max_length=64, examples=["prd_7k3m9x2p4q8r"]), _id_of("product")
+]
+OfferId = Annotated[str, Field(description="Offer id.", max_length=64, examples=["ofr_7k3m9x2p4q8r"]), _id_of("offer")]
 
 
 Latitude = Annotated[
@@ -84,6 +86,7 @@ Latitude = Annotated[
     BeforeValidator(_finite),
     Field(
         description="Latitude in decimal degrees (WGS84), -90 to 90.",
+        examples=[45.5152],
         json_schema_extra={"minimum": -90, "maximum": 90},
     ),
     _domain(_in_range(-90, 90, ErrorCode.INVALID_COORDINATES, "latitude")),
@@ -93,6 +96,7 @@ Longitude = Annotated[
     BeforeValidator(_finite),
     Field(
         description="Longitude in decimal degrees (WGS84), -180 to 180.",
+        examples=[-122.6784],
         json_schema_extra={"minimum": -180, "maximum": 180},
     ),
     _domain(_in_range(-180, 180, ErrorCode.INVALID_COORDINATES, "longitude")),
@@ -101,7 +105,8 @@ RadiusKm = Annotated[
     float,
     BeforeValidator(_finite),
     Field(
-        description=f"Search radius in kilometres, above 0 and at most {MAX_RADIUS_KM:g}.",
+        description=f"Search radius in km, above 0 and at most {MAX_RADIUS_KM:g}.",
+        examples=[5],
         json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_RADIUS_KM},
     ),
     _domain(validate_radius),
@@ -124,7 +129,8 @@ PriceMinor = Annotated[
     int,
     _whole_number(ErrorCode.INVALID_PRICE),
     Field(
-        description="Price as an integer in the currency's minor unit: 1099 means 10.99 USD; 500 means 500 JPY.",
+        description="Price as an integer in the currency's minor unit (cents): 1099 means 10.99 USD; 500 means 500 JPY.",
+        examples=[1099],
         json_schema_extra={"minimum": 0, "maximum": MAX_AMOUNT_MINOR},
     ),
     _domain(_in_range(0, MAX_AMOUNT_MINOR, ErrorCode.INVALID_PRICE, "price_minor")),
@@ -134,13 +140,14 @@ Quantity = Annotated[
     _whole_number(ErrorCode.INVALID_QUANTITY),
     Field(
         description="Units on hand at this store, 0 or more.",
+        examples=[12],
         json_schema_extra={"minimum": 0, "maximum": 10**9},
     ),
     _domain(_in_range(0, 10**9, ErrorCode.INVALID_QUANTITY, "quantity_on_hand")),
 ]
 SearchQuery = Annotated[
     str,
-    Field(description="What the shopper is looking for, in plain words, e.g. 'cordless drill'.", max_length=200),
+    Field(description="What the shopper is looking for, in plain words.", max_length=200, examples=["cordless drill"]),
     _domain(query_terms),
 ]
 
@@ -174,7 +181,7 @@ Text255 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_len
 Text300 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=300)]
 Text500 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=500)]
 Text2000 = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=2000)]
-BrandRef = Annotated[Text200, Field(description="Brand name (e.g. 'DeWalt') or brand id (brd_...).")]
+BrandRef = Annotated[Text200, Field(description="Brand name or brand id (brd_...).", examples=["DeWalt"])]
 
 CountryCode = Annotated[
     str,
@@ -183,7 +190,7 @@ CountryCode = Annotated[
 ]
 TimeZone = Annotated[
     str,
-    Field(description="IANA time zone, e.g. 'America/Los_Angeles'.", max_length=64),
+    Field(description="IANA time zone.", max_length=64, examples=["America/Los_Angeles"]),
     _domain(validate_timezone, returns_value=True),
 ]
 OpeningHours = Annotated[
@@ -197,5 +204,5 @@ OpeningHours = Annotated[
 WebUrl = Annotated[
     str,
     BeforeValidator(_stripped),
-    Field(description="http(s) URL.", max_length=500, pattern=r"^https?://[^\s]+$"),
+    Field(description="http(s) URL.", max_length=500, pattern=r"^https?://[^\s]+$", examples=["https://example.com"]),
 ]

@@ -12,10 +12,13 @@
 #      postgresql-<major>-postgis-3) when the server lacks it, recreates the database
 #      localshelf_test with the postgis and pg_trgm extensions, and exports
 #      LOCALSHELF_TEST_POSTGRES_URL pointing at it;
+#   2c. installs Debian's `chromium` package (apt-get, non-interactive) when
+#      /usr/bin/chromium (or $LOCALSHELF_CHROMIUM) is missing: the browser tests in tests/e2e
+#      drive it with Playwright; browsers are never downloaded by `playwright install`;
 #   3. runs `.venv/bin/python -m pytest "$@"` and exits with pytest's exit code.
 #
-# If PostgreSQL cannot be provisioned, CI=true makes this a hard failure; otherwise a
-# loud warning is printed and the suite runs anyway (it skips PostGIS tests visibly).
+# If PostgreSQL or Chromium cannot be provisioned, CI=true makes this a hard failure; otherwise
+# a loud warning is printed and the suite runs anyway (it skips PostGIS/browser tests visibly).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -262,10 +265,75 @@ else
 fi
 
 # ---------------------------------------------------------------------------
+# 2b. Real MCP clients (Inspector CLI, conformance suite) for tests/ecosystem/
+# ---------------------------------------------------------------------------
+if ! bash "$REPO_ROOT/scripts/mcp-clients.sh"; then
+  is_ci && die "MCP clients (scripts/mcp-clients.sh) could not be installed (CI=true: refusing to skip tests/ecosystem)"
+  warn "MCP clients could not be installed: tests/ecosystem will be SKIPPED (run scripts/mcp-clients.sh)"
+fi
+
+# ---------------------------------------------------------------------------
+# 2c. Chromium for the browser tests (tests/e2e): Debian's `chromium` package, driven by
+#     Playwright with executable_path; never `playwright install` (no downloaded browsers).
+# ---------------------------------------------------------------------------
+CHROMIUM_BIN="${LOCALSHELF_CHROMIUM:-/usr/bin/chromium}"
+CHROMIUM_ERROR=""
+
+install_chromium() {
+  local apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+  if ! command -v apt-get >/dev/null 2>&1; then
+    CHROMIUM_ERROR="$CHROMIUM_BIN is missing and apt-get is not available to install chromium"
+    return 1
+  fi
+  if ! can_be_root; then
+    CHROMIUM_ERROR="$CHROMIUM_BIN is missing and installing chromium needs root (run as root or with passwordless sudo)"
+    return 1
+  fi
+  step "Chromium missing: apt-get update"
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" -qq update </dev/null; then
+    CHROMIUM_ERROR="apt-get update failed"
+    return 1
+  fi
+  step "Chromium missing: apt-get install -y chromium"
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" -qq -y \
+      --no-install-recommends install chromium </dev/null; then
+    CHROMIUM_ERROR="apt-get install chromium failed"
+    return 1
+  fi
+  if [[ ! -x "$CHROMIUM_BIN" ]]; then
+    CHROMIUM_ERROR="chromium installed but $CHROMIUM_BIN is still missing"
+    return 1
+  fi
+}
+
+if [[ -x "$CHROMIUM_BIN" ]]; then
+  step "Chromium for browser tests: $CHROMIUM_BIN"
+elif install_chromium; then
+  step "Chromium installed: $CHROMIUM_BIN"
+elif is_ci; then
+  die "Chromium for the browser tests could not be installed: $CHROMIUM_ERROR (CI=true: refusing to run without it)"
+else
+  warn "################################################################"
+  warn "Chromium for the browser tests could NOT be installed:"
+  warn "  $CHROMIUM_ERROR"
+  warn "Browser tests (tests/e2e) will be SKIPPED. Install Debian's"
+  warn "chromium package or set LOCALSHELF_CHROMIUM to a Chromium binary."
+  warn "################################################################"
+fi
+
+# ---------------------------------------------------------------------------
 # 3. Tests
 # ---------------------------------------------------------------------------
-step "running: python -m pytest $*"
+# Two pytest-xdist workers by default, one per core of the CI machine (each worker has its own PostGIS database
+# and SQLite files; a test file stays on one worker). LOCALSHELF_TEST_WORKERS=0 runs in one process; an explicit
+# -n / -p no:xdist in the arguments wins.
+args=("$@")
+workers="${LOCALSHELF_TEST_WORKERS:-2}"
+if [[ "$workers" != "0" && " $* " != *" -n"* && " $* " != *"no:xdist"* ]]; then
+  args=(-n "$workers" --dist loadfile "${args[@]}")
+fi
+step "running: python -m pytest ${args[*]}"
 rc=0
-"$VENV_PY" -m pytest "$@" || rc=$?
+"$VENV_PY" -m pytest "${args[@]}" || rc=$?
 step "pytest exited with code $rc"
 exit "$rc"

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TextIO
 
 from localshelf import __version__
 from localshelf.config import Settings
 from localshelf.domain.auth import ALL_SCOPES, Role
 from localshelf.domain.errors import LocalshelfError
+from localshelf.server.logs import configure_logging
 from localshelf.store import migrate
 from localshelf.store.db import Database
 
@@ -57,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     add_member.add_argument("--subject", required=True, help="the person's OAuth `sub`")
     add_member.add_argument("--role", choices=[r.value for r in Role], required=True)
 
+    doctor = commands.add_parser("doctor", help="check settings, database and credentials; say what to fix")
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+
     demo = commands.add_parser("demo", help="sample data")
     demo_commands = demo.add_subparsers(dest="demo_command", required=True)
     load = demo_commands.add_parser("load", help="load the Portland sample (stores, products, offers)")
@@ -77,18 +81,32 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     run(settings.model_copy(update=overrides))
 
 
+def progress_printer(stream: TextIO, width: int = 30) -> Callable[[str, int, int], None]:
+    """Per-table progress: a bar redrawn in place on a terminal, one plain line per report otherwise (logs, CI)."""
+    last: dict[str, int] = {}
+    tty = stream.isatty()
+
+    def progress(table: str, done: int, total: int) -> None:
+        if last.get(table) == done:
+            return
+        last[table] = done
+        if not tty:
+            print(f"  {table}: {done}/{total}", file=stream, flush=True)
+            return
+        filled = width * done // total if total else width
+        bar = "#" * filled + "." * (width - filled)
+        end = "" if done < total else "\n"
+        print(f"\r  {table:<20} [{bar}] {done}/{total}", end=end, file=stream, flush=True)
+
+    return progress
+
+
 def _demo_load(settings: Settings, seed: int | None) -> None:
     from localshelf.demo.dataset import DEFAULT_SEED
     from localshelf.demo.load import load_demo
 
     database = _database(settings)
-    last: dict[str, int] = {}
-
-    def progress(table: str, done: int, total: int) -> None:
-        if last.get(table) != done:
-            last[table] = done
-            print(f"\r  {table}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
+    progress = progress_printer(sys.stderr)
     report = load_demo(database, datetime.now(UTC), seed if seed is not None else DEFAULT_SEED, progress)
     database.dispose()
     if report.already_loaded:
@@ -134,8 +152,12 @@ def _admin(settings: Settings, args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":  # before reading the settings: invalid ones are among what it reports
+        from localshelf import doctor
+
+        return doctor.run(sys.stdout, args.json)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command in (None, "serve"):
             if args.command is None:

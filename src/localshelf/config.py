@@ -30,10 +30,22 @@ class Settings(BaseSettings):
         default=None,
         description="Apply pending migrations at start-up. Default: yes for SQLite, no for PostgreSQL.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL only: a streaming replica for read-only tools (search, availability, listings). "
+        "Their answers then lag writes by the replication delay.",
+    )
     transport: Literal["stdio", "http"] = "stdio"
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text (one readable line) or json (one object per line, for log shippers)."
+    )
+    metrics: bool | None = Field(
+        default=None,
+        description="Serve Prometheus metrics at /metrics (no auth). Default: only when bound to a loopback host.",
+    )
     encryption_keys: str | None = Field(
         default=None,
         description="Comma-separated Fernet keys for POS tokens at rest; the first encrypts, all decrypt.",
@@ -96,6 +108,10 @@ class Settings(BaseSettings):
     def web_base_url(self) -> str:
         """Where people open the verification page and providers send callbacks: public_url without /mcp."""
         return self.public_url.removesuffix("/").removesuffix("/mcp")
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return self.host in ("127.0.0.1", "::1", "localhost") if self.metrics is None else self.metrics
 
     @property
     def is_sqlite(self) -> bool:

@@ -63,6 +63,7 @@ def test_demo_load_fills_the_store_once_and_reports_what_it_loaded(database: Dat
     first = run_cli(_url(database), "demo", "load")
     assert first.returncode == 0, first.stderr
     assert "Loaded" in first.stdout
+    assert "in_store_offers: " in first.stderr and "\r" not in first.stderr  # not a terminal: plain lines
     counts = row_counts(database)
     assert counts["locations"] >= 50
     assert counts["products"] >= 500

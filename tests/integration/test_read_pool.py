@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from mcp import Client
 from sqlalchemy import text
 from sqlalchemy.exc import InternalError
 
-from localshelf.store.db import Database, UnitOfWork
+from localshelf.config import Settings
+from localshelf.server.app import build_server
+from localshelf.store import migrate
+from localshelf.store.db import Database, UnitOfWork, make_engine
+from tests.conftest import _private_database, call, call_error, postgres_url, row_counts
 
 
 def _backend_pid(uow: UnitOfWork) -> int:
@@ -43,3 +48,32 @@ def test_a_read_survives_the_server_dropping_its_pooled_connection(postgis_datab
     # The pooled connection is dead; without pre-ping the first attempt fails and the unit goes again.
     again = postgis_database.transaction(_backend_pid, read_only=True)
     assert again != pid
+
+
+@pytest.mark.anyio
+async def test_reads_go_to_the_replica_url_and_writes_to_the_primary(postgis_database: Database) -> None:
+    """LOCALSHELF_READ_DATABASE_URL: read-only tools answer from the replica; writes never reach it. The
+    "replica" here is a second, empty database, so where each call went shows in what it sees."""
+    primary_url = postgis_database.engine.url.render_as_string(hide_password=False)
+    with _private_database(postgres_url()) as replica_url:
+        replica = make_engine(replica_url)
+        migrate.upgrade(replica)
+        split = Database(postgis_database.engine, read_url=replica_url)
+        settings = Settings(database_url=primary_url, read_database_url=replica_url, sync_worker=False)
+        try:
+            async with Client(build_server(settings, database=split)) as client:
+                organization = await call(client, "create_organization", name="Replica Hardware", kind="retailer")
+                seen = await call(client, "find_locations", latitude=45.5, longitude=-122.6)
+                fetched = await call_error(client, "get_organization", organization_id=organization["id"])
+            assert seen["locations"] == []
+            assert fetched[0] == "not_found"  # the replica has not caught up (it never will: no replication here)
+            assert row_counts(Database(replica))["organizations"] == 0
+            assert row_counts(postgis_database)["organizations"] == 1
+        finally:
+            split.dispose()
+            replica.dispose()
+
+
+def test_a_replica_url_needs_postgresql(sqlite_database: Database) -> None:
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        Database(sqlite_database.engine, read_url="postgresql+psycopg://replica.invalid/db")

@@ -152,6 +152,26 @@ def test_http_binds_to_loopback_and_refuses_a_foreign_host_header(http_server: s
     assert response.status_code in (400, 403, 421)
 
 
+def test_http_bound_beyond_loopback_accepts_only_the_public_host(database: Database, tmp_path: Path) -> None:
+    """As in a container: bound to every interface, /mcp answers Host headers naming the public URL or loopback,
+    and refuses any other name (a DNS-rebinding page) before authentication."""
+    key = operator_key(database, operator_organization(database))
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+    }
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    env = {"LOCALSHELF_HOST": "0.0.0.0", "LOCALSHELF_PUBLIC_URL": "https://shelf.example/mcp"}
+    with running_http_server(database, tmp_path / "server.log", **env) as url:
+        foreign = httpx.post(url, headers={**headers, "Host": "rebound.example"}, json=ping)
+        public = httpx.post(url, headers={**headers, "Host": "shelf.example"}, json=ping)
+        loopback = httpx.post(url, headers=headers, json=ping)
+    assert foreign.status_code in (400, 403, 421), foreign.text
+    assert public.status_code != foreign.status_code and public.status_code < 500, public.text
+    assert loopback.status_code == public.status_code
+
+
 async def test_the_stdio_entry_in_mcp_json_launches_a_working_server(tmp_path: Path) -> None:
     config = json.loads((Path(__file__).parents[2] / "mcp.json").read_text())
     stdio, http = config["mcpServers"]["localshelf"], config["mcpServers"]["localshelf-http"]

@@ -92,8 +92,11 @@ def preview(value: str, limit: int = _PREVIEW_LIMIT) -> str:
 
 
 def normalize_text(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", value)
-    unmarked = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if value.isascii():  # NFKD leaves ASCII as it is and it has no combining marks: skip the per-character pass
+        unmarked = value
+    else:
+        decomposed = unicodedata.normalize("NFKD", value)
+        unmarked = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NON_ALNUM.sub(" ", unmarked.casefold()).strip()
 
 

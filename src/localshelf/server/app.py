@@ -10,6 +10,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult
+from starlette.applications import Starlette
 
 from localshelf import __version__
 from localshelf.config import Settings
@@ -17,9 +18,13 @@ from localshelf.domain.auth import OPERATOR, Principal
 from localshelf.domain.errors import ErrorCode
 from localshelf.domain.throttle import Rate
 from localshelf.server.auth import caller_principal, http_auth
+from localshelf.server.completions import register_completions
 from localshelf.server.connect_pages import register_connect_pages
 from localshelf.server.errors import error_result, quoted, tool_failure
 from localshelf.server.guard import guarded
+from localshelf.server.health import register_health_routes
+from localshelf.server.logs import RequestIdMiddleware
+from localshelf.server.metrics import Metrics
 from localshelf.server.routes import HttpGate, register_routes
 from localshelf.server.state import AppState, lifespan_for, utcnow
 from localshelf.server.webhook_routes import register_webhook_routes
@@ -48,6 +53,13 @@ class LocalshelfServer(MCPServer[AppState]):
     local_principal: Principal | None = OPERATOR
     # Search impressions and demand counted in memory by this server's calls (build_server sets it).
     demand_recorder: DemandRecorder
+    metrics: Metrics
+
+    def streamable_http_app(self, *args: Any, **kwargs: Any) -> Starlette:
+        """The SDK's app, with a request id on every HTTP request (server/logs.py)."""
+        app = super().streamable_http_app(*args, **kwargs)
+        app.add_middleware(RequestIdMiddleware)
+        return app
 
     async def _unknown_arguments(self, name: str, arguments: dict[str, Any]) -> list[str]:
         if self._arguments_of is None:
@@ -122,24 +134,27 @@ def build_server(
         throttle = throttle_for(database.engine, Rate(settings.rate_limit_per_minute))
     nudge = Nudge()
     demand = DemandRecorder()
+    metrics = Metrics()
     server = LocalshelfServer(
         name="localshelf",
         title="localshelf — local inventory search",
         version=__version__,
         instructions=INSTRUCTIONS,
-        lifespan=lifespan_for(settings, database, clock, throttle, pos_http, nudge, demand),
+        lifespan=lifespan_for(settings, database, clock, throttle, pos_http, nudge, demand, metrics),
         tools=list(tool_definitions()),
         log_level=settings.log_level,
         **auth,
     )
-    server.demand_recorder = demand
+    server.demand_recorder, server.metrics = demand, metrics
     if auth and throttle is not None and database is not None:
         server.local_principal = None
-        register_routes(server, HttpGate(verifier, throttle, settings.public_url), database)
+        register_routes(server, HttpGate(verifier, throttle, settings.public_url, metrics.throttle), database)
         register_connect_pages(server, PosContext(database, settings, clock, pos_http), nudge)
-        register_webhook_routes(server, settings, database, nudge)
+        register_webhook_routes(server, settings, database, nudge, metrics)
+        register_health_routes(server, settings, database, metrics)
     register_resources(server)
     register_prompts(server)
+    register_completions(server)
     return server
 
 

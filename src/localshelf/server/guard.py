@@ -5,6 +5,7 @@ then run as the caller, then audit the write. Each step refuses with a typed err
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from mcp.types import CallToolResult
 from localshelf.domain.auth import Principal
 from localshelf.domain.errors import Forbidden, LocalshelfError, RateLimited
 from localshelf.server.errors import error_code_of, from_error
+from localshelf.server.logs import tool_call_context
 from localshelf.server.state import AppState, current_actor
 from localshelf.services import audit
 from localshelf.tools.policy import POLICIES
@@ -25,9 +27,21 @@ Run = Callable[[], Awaitable[CallToolResult]]
 async def guarded(
     name: str, arguments: dict[str, Any], principal: Principal, state: AppState, run: Run
 ) -> CallToolResult:
-    policy = POLICIES.get(name)
-    if policy is None:  # not one of ours (unknown tool): the SDK answers it
+    if name not in POLICIES:  # not one of ours (unknown tool): the SDK answers it
         return await run()
+    started = time.perf_counter()
+    with tool_call_context(name, arguments.get("organization_id")):
+        result = await _checked(name, arguments, principal, state, run)
+        seconds, outcome = time.perf_counter() - started, error_code_of(result)
+        logger.info("tool %s by %s: %s in %.1f ms", name, principal.throttle_key, outcome, seconds * 1000)
+    state.metrics.tool_call(name, outcome, seconds)
+    return result
+
+
+async def _checked(
+    name: str, arguments: dict[str, Any], principal: Principal, state: AppState, run: Run
+) -> CallToolResult:
+    policy = POLICIES[name]
     try:
         if policy.scope is not None:
             principal.require_scope(policy.scope)
@@ -35,6 +49,7 @@ async def guarded(
             raise Forbidden("Only the local operator (the stdio server without an API key) may do this.")
         await _within_rate(principal, state)
     except RateLimited as exc:
+        state.metrics.throttle()
         return from_error(exc)  # nothing ran, so nothing to audit: a flood must not turn into writes
     except LocalshelfError as exc:
         result = from_error(exc)

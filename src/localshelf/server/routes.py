@@ -5,6 +5,7 @@ the bearer credential (401 with the OAuth challenge) and the per-key rate (429 w
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ class HttpGate:
     verifier: CredentialVerifier
     throttle: Throttle
     public_url: str
+    on_throttled: Callable[[], None] = lambda: None  # counted by the server's metrics
 
     def _metadata_url(self) -> str:
         scheme, _, rest = self.public_url.partition("://")
@@ -50,6 +52,7 @@ class HttpGate:
         principal = token.principal
         decision = await anyio.to_thread.run_sync(self.throttle.acquire, principal.throttle_key)
         if not decision.allowed:
+            self.on_throttled()
             retry_after = decision.retry_after_seconds
             return JSONResponse(
                 {"error": "rate_limited", "retry_after_seconds": round(retry_after, 3)},

@@ -16,6 +16,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from localshelf.config import Settings
 from localshelf.domain.auth import OPERATOR, Principal
 from localshelf.domain.throttle import Decision, Rate
+from localshelf.server.metrics import Metrics
 from localshelf.server.worker import Nudge, Worker
 from localshelf.services import pos_gateway
 from localshelf.services.demand_recorder import DemandRecorder
@@ -43,10 +44,11 @@ class AppState:
     http: HttpFactory = pos_gateway.default_http
     nudge: Nudge = field(default_factory=Nudge)
     demand: DemandRecorder = field(default_factory=DemandRecorder)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def pos(self) -> PosContext:
-        return PosContext(self.database, self.settings, self.clock, self.http)
+        return PosContext(self.database, self.settings, self.clock, self.http, self.metrics.sync_job_finished)
 
     async def acquire(self, key: str) -> Decision:
         assert self.throttle is not None
@@ -69,6 +71,7 @@ def lifespan_for(
     http: HttpFactory = pos_gateway.default_http,
     nudge: Nudge | None = None,
     demand: DemandRecorder | None = None,
+    metrics: Metrics | None = None,
 ) -> Callable[[MCPServer[AppState]], Any]:
     """`throttle` shares one limiter with plain HTTP routes; by default each lifespan makes its own.
     `nudge` lets HTTP routes (webhooks) wake this process's background worker; `demand` counts searches (the
@@ -77,16 +80,19 @@ def lifespan_for(
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
         owned = database is None
-        db = database or Database.from_url(settings.database_url)
+        db = database or Database.from_url(settings.database_url, settings.read_database_url)
         try:
             if owned:
                 await anyio.to_thread.run_sync(db.prepare, settings.should_auto_migrate)
             limiter = throttle or throttle_for(db.engine, Rate(settings.rate_limit_per_minute))
-            state = AppState(settings, db, clock, limiter, http, nudge or Nudge(), demand or DemandRecorder())
+            state = AppState(
+                settings, db, clock, limiter, http, nudge or Nudge(), demand or DemandRecorder(), metrics or Metrics()
+            )
             try:
                 async with anyio.create_task_group() as group:
                     if settings.sync_worker:
-                        group.start_soon(Worker(state.pos, nudge=state.nudge, demand=state.demand).run_forever)
+                        worker = Worker(state.pos, nudge=state.nudge, demand=state.demand, metrics=state.metrics)
+                        group.start_soon(worker.run_forever)
                     yield state
                     group.cancel_scope.cancel()
             finally:

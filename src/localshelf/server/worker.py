@@ -14,6 +14,7 @@ from typing import TypeVar
 import anyio
 from sqlalchemy import select
 
+from localshelf.server.metrics import Metrics
 from localshelf.services import pos_flows, sync_jobs, webhook_batch, webhooks
 from localshelf.services.demand_recorder import DemandRecorder
 from localshelf.services.pos_flows import PosContext
@@ -73,14 +74,19 @@ class Worker:
     poll_seconds: float = 2.0
     nudge: Nudge = field(default_factory=Nudge)
     demand: DemandRecorder | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def run_forever(self) -> None:
-        async with anyio.create_task_group() as group:
-            if self.demand is not None:
-                group.start_soon(self._demand_loop, self.demand)
-            group.start_soon(self._events_loop)
-            group.start_soon(self._jobs_loop)
-            group.start_soon(self._housekeeping_loop)
+        self.metrics.worker_started()
+        try:
+            async with anyio.create_task_group() as group:
+                if self.demand is not None:
+                    group.start_soon(self._demand_loop, self.demand)
+                group.start_soon(self._events_loop)
+                group.start_soon(self._jobs_loop)
+                group.start_soon(self._housekeeping_loop)
+        finally:
+            self.metrics.worker_stopped()
 
     async def apply_pending_events(self) -> int:
         """One pass over the stored events, oldest first, a batch per unit of work; returns how many reached an
@@ -94,6 +100,7 @@ class Worker:
                 batch = await self._apply_one_by_one(after)
             if batch.last_id is None:
                 return done
+            self.metrics.events_done(batch.states.values())
             done += batch.done
             after = batch.last_id
 

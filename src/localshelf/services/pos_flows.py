@@ -20,7 +20,7 @@ from localshelf.pos.contract import PosAuthError, PosError
 from localshelf.services import connect, pos_gateway, sync_jobs, webhooks
 from localshelf.services.pos_gateway import HttpFactory
 from localshelf.services.sync_jobs import SyncJobView
-from localshelf.services.sync_runner import Progress, SyncRunner
+from localshelf.services.sync_runner import Progress, SyncEnded, SyncRunner, unobserved
 from localshelf.store.db import Database, UnitOfWork
 from localshelf.store.models import Integration, SyncJob
 
@@ -42,9 +42,10 @@ class PosContext:
     settings: Settings
     clock: Callable[[], datetime]
     http: HttpFactory = pos_gateway.default_http
+    sync_ended: SyncEnded = unobserved
 
     def runner(self) -> SyncRunner:
-        return SyncRunner(self.database, self.settings, self.clock, self.http)
+        return SyncRunner(self.database, self.settings, self.clock, self.http, self.sync_ended)
 
 
 class SyncStarted(BaseModel):

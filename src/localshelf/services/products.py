@@ -20,17 +20,14 @@ MAX_TERM_LENGTH = 64
 
 def search_fields(name: str, brand: str | None, category: str | None) -> dict[str, str]:
     """The tokenised documents both backends search (see `localshelf.domain.text`)."""
-    name_doc, brand_doc, category_doc = (
-        search_document(name),
-        search_document(brand),
-        search_document(category),
-    )
-    return {
-        "name_doc": name_doc,
-        "brand_doc": brand_doc,
-        "category_doc": category_doc,
-        "search_doc": search_document(name, brand, category),
+    docs = {
+        "name_doc": search_document(name),
+        "brand_doc": search_document(brand),
+        "category_doc": search_document(category),
     }
+    # = search_document(name, brand, category), without tokenising every field a second time
+    words = " ".join(doc.strip() for doc in docs.values() if doc.strip())
+    return {**docs, "search_doc": f" {words} " if words else " "}
 
 
 def add_search_terms(uow: UnitOfWork, documents: Iterable[str]) -> None:

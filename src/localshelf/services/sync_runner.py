@@ -15,11 +15,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from localshelf.config import Settings
 from localshelf.pos.catalog import staged_item, staged_stock
-from localshelf.pos.contract import CatalogReader, PosAuthError, PosError, PosLocation
+from localshelf.pos.contract import CatalogReader, PosAuthError, PosBadResponse, PosError, PosLocation
 from localshelf.services import pos_gateway, pos_locations, sync_jobs
 from localshelf.services.materialize import BATCH, Tally, materialize
 from localshelf.services.pos_gateway import HttpFactory
@@ -29,8 +29,15 @@ from localshelf.store.db import Database, UnitOfWork
 from localshelf.store.models import Integration
 
 logger = logging.getLogger("localshelf.sync")
+K = TypeVar("K")
 
 Progress = Callable[[float, float | None, str], Awaitable[None]]
+# Told (provider, end state) when a job ends here: the server counts them (server/metrics.py).
+SyncEnded = Callable[[str, str], None]
+
+
+def unobserved(_provider: str, _state: str) -> None:
+    return None
 
 
 async def _no_progress(_done: float, _total: float | None, _message: str) -> None:
@@ -39,6 +46,15 @@ async def _no_progress(_done: float, _total: float | None, _message: str) -> Non
 
 class NotConnected(Exception):
     pass
+
+
+def _not_repeated(previous: frozenset[K], page: frozenset[K], what: str) -> frozenset[K]:
+    """`page`'s keys, unless they are the previous page's again: a listing never repeats a page, so the POS's
+    paging went wrong (a cursor that did not advance, or an offset that skipped a page) and the listing, which a
+    full sync would take as complete, cannot be trusted."""
+    if page and page == previous:
+        raise PosBadResponse(f"it answered the same page of {what} twice in a row, so its listing cannot be trusted")
+    return page
 
 
 def _set_price_terms(uow: UnitOfWork, integration_id: int, currency: str, include_tax: bool) -> None:
@@ -53,6 +69,7 @@ class SyncRunner:
     settings: Settings
     clock: Callable[[], datetime]
     http: HttpFactory = pos_gateway.default_http
+    ended: SyncEnded = unobserved
 
     async def run(self, ticket: Ticket, progress: Progress = _no_progress) -> None:
         """Run to an end state: succeeded, failed (with a clear message) or cancelled."""
@@ -78,6 +95,7 @@ class SyncRunner:
             logger.exception("sync job %s failed", ticket.public_id)
             state, error = "failed", "Internal error while syncing; the job can be retried with trigger_sync."
         await self.database.run(sync_jobs.finish, ticket.job_id, ticket.runner_token, state, error, self.clock())
+        self.ended(ticket.provider, state)
 
     async def _run(self, ticket: Ticket, progress: Progress) -> None:
         account = await pos_gateway.live_account(
@@ -118,7 +136,9 @@ class SyncRunner:
         since = ticket.last_success_started_at if ticket.kind == "incremental" else None
         full = ticket.kind != "incremental"
         read = 0
+        previous: frozenset[str] = frozenset()
         async for page in reader.items(after=checkpoint.get("cursor"), updated_since=since):
+            previous = _not_repeated(previous, frozenset(item.external_id for item in page.items), "items")
             now = self.clock()
             rows = list({row["external_id"]: row for row in (staged_item(i, now) for i in page.items)}.values())
             products = len({item.product_external_id for item in page.items})
@@ -149,7 +169,10 @@ class SyncRunner:
         full = ticket.kind != "incremental"
         start, cursor = int(checkpoint.get("location", 0)), checkpoint.get("cursor")
         for index in range(start, len(active)):
+            previous: frozenset[tuple[str, str]] = frozenset()
             async for page in reader.stock(active[index].external_id, after=cursor if index == start else None):
+                keys = frozenset((level.inventory_item_id, level.location_external_id) for level in page.stock)
+                previous = _not_repeated(previous, keys, "stock levels")
                 now = self.clock()
                 rows = [staged_stock(level, now) for level in page.stock]
                 following = (

@@ -99,16 +99,22 @@ class UnitOfWork:
 class Database:
     """Owns the engine; runs each unit of work in a worker thread with its own session."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, read_url: str | None = None) -> None:
+        """`read_url`: PostgreSQL only, where read-only units go instead of `engine`'s database (a streaming
+        replica: reads then lag the primary by the replication delay)."""
         self.engine = engine
         self.dialect: str = engine.dialect.name
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.rules: Dialect = dialect_for(self.dialect)
-        self._reads: Engine | None = _read_engine_of(engine) if self.dialect == "postgresql" else None
+        self._reads: Engine | None = None
+        if self.dialect == "postgresql":
+            self._reads = make_read_engine(read_url) if read_url else _read_engine_of(engine)
+        elif read_url:
+            raise ValueError("a read replica URL needs a PostgreSQL database")
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, read_url: str | None = None) -> Database:
+        return cls(make_engine(url), read_url)
 
     def prepare(self, auto_migrate: bool) -> None:
         """Bring the schema to head (embedded store) or refuse to start on a stale one."""

@@ -32,6 +32,7 @@ from localshelf.pos.signatures import (
     shopify_webhook_valid,
     square_webhook_valid,
 )
+from localshelf.server.metrics import Metrics
 from localshelf.server.worker import Nudge
 from localshelf.services import webhooks
 from localshelf.store.db import Database
@@ -66,19 +67,22 @@ def _time(value: str | None, fallback: datetime) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object; None when it is not one (every provider here posts an object)."""
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
-        return {}
-    return value if isinstance(value, dict) else {}
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _answer(status: int, outcome: str) -> JSONResponse:
     return JSONResponse({"outcome": outcome}, status_code=status)
 
 
-def register_webhook_routes(server: MCPServer[Any], settings: Settings, database: Database, nudge: Nudge) -> None:
+def register_webhook_routes(
+    server: MCPServer[Any], settings: Settings, database: Database, nudge: Nudge, metrics: Metrics
+) -> None:
     async def keep(
         receiver: webhooks.Receiver, event_id: str, topic: str, body: bytes, triggered_at: datetime, now: datetime
     ) -> Response:
@@ -88,6 +92,7 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
         return _answer(200, "accepted" if stored else "duplicate")
 
     @server.custom_route("/webhooks/shopify/{secret}", methods=["POST"])  # type: ignore[untyped-decorator]
+    @metrics.webhook("shopify")
     async def shopify_webhook(request: Request) -> Response:
         now = datetime.now(UTC)
         body = await _raw_body(request)
@@ -95,6 +100,8 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
             return _answer(413, "body too large")
         if not shopify_webhook_valid(settings.shopify_client_secret or "", body, _header(request, "hmac-sha256")):
             return _answer(401, "invalid signature")
+        if _json_object(body) is None:  # stored, it would only fail when applied
+            return _answer(400, "not a JSON object")
         topic = _header(request, "topic") or ""
         event_id = _header(request, "event-id") or _header(request, "webhook-id") or hashlib.sha256(body).hexdigest()
         event = (event_id, topic, body, _time(_header(request, "triggered-at"), now))
@@ -110,6 +117,7 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
         return _answer(200, outcome)
 
     @server.custom_route("/webhooks/lightspeed/{secret}", methods=["POST"])  # type: ignore[untyped-decorator]
+    @metrics.webhook("lightspeed")
     async def lightspeed_webhook(request: Request) -> Response:
         now = datetime.now(UTC)
         body = await _raw_body(request)
@@ -144,6 +152,7 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
         return _answer(200, "accepted" if stored else "ignored")
 
     @server.custom_route("/webhooks/square", methods=["POST"])  # type: ignore[untyped-decorator]
+    @metrics.webhook("square")
     async def square_webhook(request: Request) -> Response:
         now = datetime.now(UTC)
         body = await _raw_body(request)
@@ -154,18 +163,23 @@ def register_webhook_routes(server: MCPServer[Any], settings: Settings, database
         if not square_webhook_valid(settings.square_webhook_signature_key or "", url, body, header):
             return _answer(401, "invalid signature")
         notice = _json_object(body)
+        if notice is None:
+            return _answer(400, "not a JSON object")
         merchant, event_id, topic = notice.get("merchant_id"), notice.get("event_id"), notice.get("type")
         if not (isinstance(merchant, str) and isinstance(event_id, str) and isinstance(topic, str)):
             return _answer(200, "ignored")
         return await app_wide("square", body, {merchant: (event_id, topic)}, now)
 
     @server.custom_route("/webhooks/clover", methods=["POST"])  # type: ignore[untyped-decorator]
+    @metrics.webhook("clover")
     async def clover_webhook(request: Request) -> Response:
         now = datetime.now(UTC)
         body = await _raw_body(request)
         if body is None:
             return _answer(413, "body too large")
         notice = _json_object(body)
+        if notice is None:
+            return _answer(400, "not a JSON object")
         if "verificationCode" in notice:  # Clover's one-time check of the URL when it is configured
             return _answer(200, "verified")
         if not clover_auth_valid(settings.clover_webhook_auth_code or "", request.headers.get("x-clover-auth")):

@@ -38,7 +38,7 @@ from localshelf.services.materialize import materialize
 from localshelf.store import pos_staging as staging
 from localshelf.store import webhook_events as event_store
 from localshelf.store.db import UnitOfWork
-from localshelf.store.models import Integration, WebhookEndpoint, WebhookEvent
+from localshelf.store.models import Integration, SyncJob, WebhookEndpoint, WebhookEvent
 
 SECRET_GRACE = timedelta(hours=24)
 SHOPIFY_TOPICS = tuple(sorted(shopify_webhooks.TOPICS))
@@ -309,7 +309,9 @@ def apply_event(uow: UnitOfWork, event_id: int, now: datetime) -> str:
 
     An event that must wait (its integration's first sync has not told us the shop's currency yet) stays
     pending without counting an attempt: the first sync reads the same state anyway, and the event is
-    applied (or found older than the stored state) right after it.
+    applied (or found older than the stored state) right after it. So does a catalog notice (a change the
+    body does not carry, applied by queuing a sync) while a sync of its integration runs: that sync may have read
+    the changed records before the change, and no second job can be queued beside it.
     """
     event = event_store.lock_pending(uow.session, event_id)
     if event is None:
@@ -355,6 +357,9 @@ def stage_event(
         )
     except PosBadResponse as exc:
         return Staged("failed", exc.message)
+    if any(isinstance(change, CatalogChanged) for change in parsed) and _sync_running(uow, integration.id):
+        # The running sync may have read the changed records before the change: queue the follow-up after it.
+        return Staged("pending", "waiting for the running sync to end before queuing the sync this change needs")
     touched: list[int] = []
     outcomes: list[str] = []
     for change in parsed:
@@ -398,6 +403,11 @@ def stage_event(
         state = "applied" if any(isinstance(change, CatalogChanged) for change in parsed) else "ignored"
         return Staged(state, "; ".join(outcomes) or "nothing to change")
     return Staged("staged", outcomes[-1] if moves else "", touched)
+
+
+def _sync_running(uow: UnitOfWork, integration_id: int) -> bool:
+    running = select(SyncJob.id).where(SyncJob.integration_id == integration_id, SyncJob.state == "running")
+    return uow.session.scalar(running.limit(1)) is not None
 
 
 def _uninstalled(integration: Integration, now: datetime) -> tuple[str, str]:

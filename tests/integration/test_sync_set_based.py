@@ -103,7 +103,7 @@ def test_without_a_job_only_newer_levels_land_and_are_counted(database: Database
     assert written == 3  # b (as new), c and d; a's level is older than the stored one
     assert staged_levels(database) == {
         "a": (5, LATE, FIRST_JOB),
-        "b": (2, EARLY, None),  # a webhook's level carries no job
+        "b": (2, EARLY, FIRST_JOB),  # a webhook's level keeps the mark of the job that listed it
         "c": (3, EARLY, None),
         "d": (4, LATE, None),
     }

@@ -79,7 +79,9 @@ def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids:
     tally = Tally()
     if not ids:
         return tally
-    items = staging.items_by_id(uow.session, ids)
+    # Two units rebuilding one item at once (a sync's batch, a webhook batch on another worker) take turns: each
+    # reads the staged stock only once the other committed, so the last offer written is built from the newest.
+    items = staging.items_by_id(uow.session, ids, lock=True)
     live = [item for item in items if not item.deleted]
     mapped = staging.mapped_locations(uow.session, integration_id)
     stock: dict[str, list[tuple[str, int]]] = {}  # inventory item -> (POS location, quantity)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, func, or_, select, update
 
 from localshelf.domain.auth import Role
-from localshelf.domain.errors import Conflict, ErrorCode
+from localshelf.domain.errors import Conflict, ErrorCode, Unavailable
 from localshelf.domain.ids import new_public_id
 from localshelf.services.access import tenant_object
 from localshelf.services.connect import owned_integration, require_connected
@@ -86,6 +86,7 @@ class Ticket:
     checkpoint: dict[str, Any]
     last_success_started_at: datetime | None
     runner_token: str
+    provider: str = ""
 
 
 class JobCancelled(Exception):
@@ -151,11 +152,14 @@ def request_sync(uow: UnitOfWork, integration_id: str, kind: str, now: datetime)
     """Queue a sync for a connected integration; (the job, True) or (the job already under way, False)."""
     integration, organization_id = owned_integration(uow, integration_id, write=True)
     require_connected(integration)
-    job = enqueue(uow, integration, kind, uow.actor.throttle_key, now)
-    created = job is not None
-    job = job or _active_job(uow, integration.id)
-    assert job is not None
-    return job_view(job, integration.public_id, organization_id), created
+    for _ in range(3):  # the job that refused ours may end (another process's runner) before we read it: retry
+        job = enqueue(uow, integration, kind, uow.actor.throttle_key, now)
+        if job is not None:
+            return job_view(job, integration.public_id, organization_id), True
+        active = _active_job(uow, integration.id)
+        if active is not None:
+            return job_view(active, integration.public_id, organization_id), False
+    raise Unavailable("Syncs of this integration are starting and ending right now; call trigger_sync again.")
 
 
 def get_sync_job(uow: UnitOfWork, job_id: str) -> SyncJobView:
@@ -242,6 +246,7 @@ def claim(uow: UnitOfWork, job_id: int | None, now: datetime) -> Ticket | None:
         checkpoint=dict(job.checkpoint or {}),
         last_success_started_at=_last_success_start(uow, integration.id),
         runner_token=token,
+        provider=integration.provider,
     )
 
 

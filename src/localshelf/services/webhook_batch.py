@@ -148,7 +148,7 @@ class _Batch:
 
     def finish(self, events: list[WebhookEvent]) -> BatchResult:
         self.stage_stock()
-        for integration_id in list(self.rebuilds):
+        for integration_id in sorted(self.rebuilds):  # the same lock order in every batch (materialize locks)
             self.rebuild(integration_id)
         outcomes = []
         for event in events:

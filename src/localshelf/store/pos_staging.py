@@ -102,11 +102,8 @@ def stock_upsert(uow: UnitOfWork, seen_by_job: bool) -> Insert:
     """The guarded upsert of staged levels (one row per integration, item and location): a level lands only
     when it is at least as new as the stored one."""
     insert = uow.dialect.insert(PosStock)
-    guarded = {
-        "quantity": insert.excluded.quantity,
-        "pos_updated_at": insert.excluded.pos_updated_at,
-        "last_seen_job_id": insert.excluded.last_seen_job_id,
-    }
+    # Not `last_seen_job_id`: a webhook's level landing while a full sync runs must not unmark what it listed.
+    guarded = {"quantity": insert.excluded.quantity, "pos_updated_at": insert.excluded.pos_updated_at}
     statement: Insert = insert.on_conflict_do_update(
         index_elements=[PosStock.integration_id, PosStock.inventory_item_id, PosStock.location_external_id],
         **_newer_only(PosStock, insert.excluded, guarded, seen_by_job=seen_by_job),
@@ -281,8 +278,12 @@ def item_ids_where(session: Session, integration_id: int, **equal: str) -> list[
     return list(session.scalars(query.order_by(PosItem.id)))
 
 
-def items_by_id(session: Session, ids: Sequence[int]) -> list[PosItem]:
-    return list(session.scalars(select(PosItem).where(PosItem.id.in_(ids)).order_by(PosItem.id)))
+def items_by_id(session: Session, ids: Sequence[int], lock: bool = False) -> list[PosItem]:
+    """`lock`: PostgreSQL row locks (FOR NO KEY UPDATE, in id order) held to the end of the unit of work."""
+    query = select(PosItem).where(PosItem.id.in_(ids)).order_by(PosItem.id)
+    if lock:
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    return list(session.scalars(query))
 
 
 def mapped_locations(session: Session, integration_id: int) -> dict[str, int]:

@@ -470,6 +470,13 @@ class Live:
 
 @pytest.fixture
 async def live(case: ProviderCase, database: Database) -> AsyncIterator[Live]:
+    async with open_live(case, database) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_live(case: ProviderCase, database: Database) -> AsyncIterator[Live]:
+    """Our HTTP app in front of `database`, its POS calls going to `case`'s fake (also for other test modules)."""
     organization_id = operator_organization(database, "Alder Street Hardware")
     holder: dict[str, Live] = {}
     server = build_server(

@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import anyio
 import httpx
 
 from localshelf.domain.money import normalize_currency
@@ -46,7 +45,7 @@ from localshelf.pos.contract import (
     ProductDeleted,
     StockPage,
 )
-from localshelf.pos.http import RestClient
+from localshelf.pos.http import RestClient, retry_sleep
 from localshelf.pos.signatures import clover_auth_valid
 
 Json = dict[str, Any]
@@ -73,7 +72,7 @@ class CloverCatalog(CatalogReader):
         *,
         page_size: int = MAX_PAGE_SIZE,
         max_wait_seconds: float = 60.0,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = retry_sleep,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
@@ -168,9 +167,9 @@ class CloverCatalog(CatalogReader):
 
     async def _page(self, path: str, operation: str, params: list[tuple[str, str | int]]) -> list[Any]:
         body = await self._get(path, operation, params)
-        elements = body.get("elements", [])
+        elements = body.get("elements")  # Clover sends [] for an empty page: no list is no page
         if not isinstance(elements, list):
-            raise PosBadResponse(f"Clover {operation} answered a non-list elements")
+            raise PosBadResponse(f"Clover {operation} answered without an elements list")
         return elements
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,24 @@ BACKOFF_CAP_SECONDS = 30.0
 MAX_ATTEMPTS = 25
 
 Describe = Callable[[Any], str | None]
+Sleep = Callable[[float], Awaitable[None]]
+
+# How the connectors wait between attempts. Tests set it to a fake clock's sleep for the duration of a context
+# (it reaches a sync run by the server they start in it), so retries and Retry-After cost no wall time.
+RETRY_SLEEP: ContextVar[Sleep] = ContextVar("localshelf_pos_retry_sleep", default=anyio.sleep)
+
+
+async def retry_sleep(seconds: float) -> None:
+    await RETRY_SLEEP.get()(seconds)
+
+
+def transport_failure(exc: httpx.HTTPError) -> str:
+    """What went wrong on the wire, in words for a job's error message (no exception class names)."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
+        return "could not connect"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    return "lost the connection before answering"
 
 
 class _Transient(Exception):
@@ -53,7 +72,7 @@ class RestClient:
     provider: str
     token: str
     max_wait_seconds: float = 60.0
-    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    sleep: Sleep = retry_sleep
     describe: Describe = field(default=lambda _body: None)
     random: random.Random = field(default_factory=random.Random)
 
@@ -109,12 +128,8 @@ class RestClient:
         name = f"{self.provider} {operation}"
         try:
             response = await self.http.request(method, url, headers=headers, params=params, json=json_body)
-        except httpx.TimeoutException as exc:
-            raise _Transient(PosUnavailable(self.safe(f"{name} timed out ({type(exc).__name__})"))) from None
         except httpx.TransportError as exc:
-            raise _Transient(
-                PosUnavailable(self.safe(f"{name} failed to connect or read ({type(exc).__name__})"))
-            ) from None
+            raise _Transient(PosUnavailable(f"{name} {transport_failure(exc)}")) from None
         status = response.status_code
         wait = retry_after_seconds(response.headers.get("Retry-After"))
         if status in (401, 403):

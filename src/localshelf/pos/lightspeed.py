@@ -30,7 +30,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
-import anyio
 import httpx
 
 from localshelf.domain.money import minor_unit_exponent
@@ -45,11 +44,12 @@ from localshelf.pos.contract import (
     PosItem,
     PosLocation,
     PosStock,
+    PosUnavailable,
     ProductDeleted,
     StockChanged,
     StockPage,
 )
-from localshelf.pos.http import RestClient
+from localshelf.pos.http import RestClient, retry_sleep, transport_failure
 
 PROVIDER = "Lightspeed X-Series"
 Json = dict[str, Any]
@@ -73,7 +73,7 @@ class LightspeedCatalog:
         *,
         page_size: int = 200,
         max_wait_seconds: float = 60.0,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = retry_sleep,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._page_size = page_size
@@ -224,7 +224,7 @@ async def _token_post(
     try:
         response = await http.post(url, content=urlencode(form).encode(), headers=_FORM)
     except httpx.HTTPError as exc:
-        raise PosBadResponse(f"{PROVIDER} {operation} failed ({type(exc).__name__})") from None
+        raise PosUnavailable(f"{PROVIDER} {operation} {transport_failure(exc)}") from None
     if response.status_code in (400, 401, 403):
         raise PosAuthError(
             f"{PROVIDER} refused the {operation} (HTTP {response.status_code})", status=response.status_code

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-import anyio
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type
 
@@ -37,6 +36,7 @@ from localshelf.pos.contract import (
     PosUnavailable,
     StockPage,
 )
+from localshelf.pos.http import retry_sleep, transport_failure
 
 Json = dict[str, Any]
 logger = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class ShopifyCatalog(CatalogReader):
         api_version: str = "2025-07",
         page_size: int = 100,
         max_wait_seconds: float = 60.0,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = retry_sleep,
         stock_page_size: int = MAX_PAGE_SIZE,
     ) -> None:
         for name, size in (("page_size", page_size), ("stock_page_size", stock_page_size)):
@@ -221,6 +221,8 @@ class ShopifyCatalog(CatalogReader):
             location = data.get("location")
             if location is None:
                 raise PosBadResponse(f"Shopify has no location {location_external_id[:80]!r}")
+            if _obj(location, "location").get("id") != location_external_id:
+                raise PosBadResponse(f"Shopify answered another location's stock for {location_external_id[:80]!r}")
             connection = _obj(_obj(location, "location").get("inventoryLevels"), "inventoryLevels")
             page = tuple(
                 _stock(_obj(node, "inventoryLevel"), location_external_id)
@@ -312,13 +314,8 @@ class ShopifyCatalog(CatalogReader):
         }
         try:
             response = await self._http.post(self._endpoint, json=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise _Transient(
-                PosUnavailable(self._safe(f"Shopify {operation} timed out ({type(exc).__name__})"))
-            ) from None
         except httpx.TransportError as exc:
-            message = f"Shopify {operation} failed to connect or read ({type(exc).__name__})"
-            raise _Transient(PosUnavailable(self._safe(message))) from None
+            raise _Transient(PosUnavailable(f"Shopify {operation} {transport_failure(exc)}")) from None
         status = response.status_code
         retry_after = _retry_after(response.headers.get("Retry-After"))
         if status in (401, 403):

@@ -22,7 +22,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-import anyio
 import httpx
 
 from localshelf.domain.money import normalize_currency
@@ -40,7 +39,7 @@ from localshelf.pos.contract import (
     StockChanged,
     StockPage,
 )
-from localshelf.pos.http import RestClient
+from localshelf.pos.http import RestClient, retry_sleep
 from localshelf.pos.signatures import square_webhook_valid
 
 Json = dict[str, Any]
@@ -71,7 +70,7 @@ class SquareCatalog(CatalogReader):
         access_token: str,
         *,
         max_wait_seconds: float = 60.0,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = retry_sleep,
     ) -> None:
         if max_wait_seconds < 0:
             raise ValueError("max_wait_seconds must not be negative")
@@ -133,9 +132,9 @@ class SquareCatalog(CatalogReader):
                         lookups[related["id"]] = related
             items: list[PosItem] = []
             skipped = 0
-            for obj in _list(page.get("objects"), "objects"):
-                if not isinstance(obj, dict) or obj.get("type") != "ITEM":
-                    continue
+            for obj in _listed(page, "objects", "catalog", also=("related_objects", "latest_time")):
+                if not isinstance(obj, dict) or obj.get("type") != "ITEM":  # asked for items only: another answer
+                    raise PosBadResponse("Square answered a catalog page of objects other than items")
                 read, unread = _item_variations(obj, lookups, currency)
                 items += read
                 skipped += unread
@@ -153,7 +152,7 @@ class SquareCatalog(CatalogReader):
                 body["cursor"] = cursor
             page = await self._call("POST", "/v2/inventory/counts/batch-retrieve", "inventory counts", json_body=body)
             stock = []
-            for count in _list(page.get("counts"), "counts"):
+            for count in _listed(page, "counts", "inventory counts"):
                 parsed = _count(count)
                 if parsed is not None and parsed.location_external_id == location_external_id:
                     stock.append(parsed)
@@ -166,7 +165,10 @@ class SquareCatalog(CatalogReader):
     async def _raw_locations(self) -> list[Json]:
         if self._locations is None:
             page = await self._call("GET", "/v2/locations", "list locations")
-            self._locations = [_obj(loc, "location") for loc in _list(page.get("locations"), "locations")]
+            locations = [_obj(loc, "location") for loc in _list(page.get("locations"), "locations")]
+            if not locations:  # every seller has a main location: an answer without one is not a listing
+                raise PosBadResponse("Square listed no locations")
+            self._locations = locations
         return self._locations
 
     async def _lookups(self) -> dict[str, Json]:
@@ -176,7 +178,7 @@ class SquareCatalog(CatalogReader):
         while True:
             params = {"types": "CATEGORY,IMAGE", **({"cursor": cursor} if cursor else {})}
             page = await self._call("GET", "/v2/catalog/list", "list categories and images", params=params)
-            for obj in _list(page.get("objects"), "objects"):
+            for obj in _listed(page, "objects", "categories and images"):
                 if isinstance(obj, dict) and isinstance(obj.get("id"), str):
                     found[obj["id"]] = obj
             next_cursor = page.get("cursor")
@@ -312,6 +314,14 @@ def _obj(value: object, what: str) -> Json:
     if not isinstance(value, dict):
         raise PosBadResponse(f"Square answered a malformed {what}")
     return value
+
+
+def _listed(page: Json, key: str, what: str, also: tuple[str, ...] = ()) -> list[Any]:
+    """A page's `key` list. Square omits an empty list, so only an answer that has nothing else (but the cursor,
+    errors or `also`) is an empty page; one with other fields is some other answer, not an end of the listing."""
+    if key not in page and set(page) - {"cursor", "errors", *also}:
+        raise PosBadResponse(f"Square answered a {what} page without {key}")
+    return _list(page.get(key), key)
 
 
 def _list(value: object, what: str) -> list[Any]:

@@ -19,7 +19,7 @@ window's API 2.0 requests are spent, 429 with ``Retry-After`` (seconds to the wi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -54,6 +54,7 @@ class FakeLightspeed:
         self.budget, self.window_seconds = budget, window_seconds
         self._window: tuple[int, int] = (0, 0)  # window start, requests counted in it
         self.faults: list[Fault] = []
+        self.sleep: Callable[[float], Awaitable[None]] = anyio.sleep  # slow and hanging faults wait through it
         self.request_log: list[tuple[str, str, str]] = []
         self._app = Starlette(
             routes=[
@@ -81,7 +82,7 @@ class FakeLightspeed:
         elif fault is None:
             await self._app(scope, receive, send)
         else:
-            await answer(fault, self._app, scope, receive, send, _fault_body, anyio.sleep)
+            await answer(fault, self._app, scope, receive, send, _fault_body, self.sleep)
 
     def _over_budget(self, path: str) -> bool:
         if self.budget is None or not path.startswith("/api/2.0/"):

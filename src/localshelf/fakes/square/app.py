@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +56,7 @@ class FakeSquare:
     def __init__(self, state: SquareState | None = None) -> None:
         self.state = state or SquareState()
         self.faults: list[Fault] = []
+        self.sleep: Callable[[float], Awaitable[None]] = anyio.sleep  # slow and hanging faults wait through it
         self.request_log: list[tuple[str, str]] = []
         self.webhooks = WebhookSender(self.state)
         self.counts_page_size = MAX_COUNTS_PAGE
@@ -82,7 +84,7 @@ class FakeSquare:
         if fault is None:
             await self._app(scope, receive, send)
         else:
-            await answer(fault, self._app, scope, receive, send, fault_body, anyio.sleep)
+            await answer(fault, self._app, scope, receive, send, fault_body, self.sleep)
 
     # ------------------------------------------------------------ auth
 

@@ -210,7 +210,7 @@ class Server:
 
 
 @contextmanager
-def _http_server(database: Database, log_path: Path) -> Iterator[Server]:
+def _http_server(database: Database, log_path: Path, rate_limit: int = RATE_LIMIT_PER_MINUTE) -> Iterator[Server]:
     """`localshelf serve --transport http` on a free loopback port, stopped on exit."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/mcp"
@@ -219,7 +219,7 @@ def _http_server(database: Database, log_path: Path) -> Iterator[Server]:
         "LOCALSHELF_DATABASE_URL": database.engine.url.render_as_string(hide_password=False),
         "LOCALSHELF_LOG_LEVEL": "WARNING",
         "LOCALSHELF_PUBLIC_URL": url,
-        "LOCALSHELF_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT_PER_MINUTE),
+        "LOCALSHELF_RATE_LIMIT_PER_MINUTE": str(rate_limit),
     }
     command = [sys.executable, "-m", "localshelf", "serve", "--transport", "http", "--port", str(port)]
     with log_path.open("w") as log:

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import httpx2
 import pytest
@@ -30,12 +31,14 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, make_url, select, text
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
 
 from localshelf.config import Settings
 from localshelf.domain.ids import new_public_id
 from localshelf.server.app import LocalshelfServer, build_server
 from localshelf.server.log_redaction import redact_access_log
-from localshelf.server.logs import configure_logging
+from localshelf.server.logs import RequestIdMiddleware, configure_logging
 from localshelf.server.state import utcnow
 from localshelf.server.worker import Worker
 from localshelf.services.pos_flows import PosContext
@@ -404,3 +407,29 @@ async def test_json_logs_carry_the_request_id_into_tool_calls_and_keep_secrets_m
     masked = "/webhooks/shopify/[redacted]?token=[redacted]"
     assert any(line["path"] == masked and line["status"] == 401 and masked in line["message"] for line in access)
     assert "whsec-do-not-log-me" not in text_out and key not in text_out and "token=abc" not in text_out
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+async def test_a_client_that_disconnects_before_its_answer_is_one_info_line_not_a_traceback(
+    grouped: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As under load when a client's timeout ends a request the server is still working on: Starlette raises
+    ClientDisconnect (inside a task group: an exception group) where the body is read."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await Request(scope, receive).body()
+
+    async def gone() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def never_sent(message: Message) -> None:
+        raise AssertionError(f"nothing can be answered to a gone client: {message}")
+
+    async def in_a_task_group(scope: Scope, receive: Receive, send: Send) -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(app, scope, receive, send)
+
+    scope: Scope = {"type": "http", "method": "POST", "path": "/mcp", "headers": [], "query_string": b""}
+    with caplog.at_level(logging.INFO, logger="localshelf.http"):
+        await RequestIdMiddleware(in_a_task_group if grouped else app)(scope, gone, never_sent)
+    assert [r.getMessage() for r in caplog.records] == ["client disconnected before its answer: /mcp"]

@@ -98,3 +98,13 @@ async def test_a_brand_cannot_publish_a_store_location(client: Client, database:
     assert "brand" in message
     assert row_counts(database) == before
     assert await counts(client, brand["id"]) == (0, 0)
+
+
+@pytest.mark.parametrize("website", ["javascript:alert(1)", "data:text/html,<script>x</script>", "alder.example"])
+async def test_a_website_that_is_not_an_http_url_is_refused_and_nothing_is_written(
+    client: Client, database: Database, website: str
+) -> None:
+    before = row_counts(database)
+    code, message = await call_error(client, "create_organization", name="Alder Street Hardware", website=website)
+    assert code == "invalid_argument" and "website" in message
+    assert row_counts(database) == before

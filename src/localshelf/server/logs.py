@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LogFormat = Literal["text", "json"]
@@ -84,6 +85,10 @@ class RequestIdMiddleware:
         token = request_id.set(rid)
         try:
             await self.app(scope, receive, send_with_id)
+        except* ClientDisconnect:
+            # The client gave up before its answer (its own timeout): nothing is broken and nobody is left to
+            # answer, so one line instead of the ASGI server's "Exception in ASGI application" traceback.
+            logging.getLogger("localshelf.http").info("client disconnected before its answer: %s", scope.get("path"))
         finally:
             request_id.reset(token)
 

@@ -11,7 +11,7 @@ from localshelf.server.state import AppState, app_state
 from localshelf.services import organizations
 from localshelf.services.views import OrganizationKind, OrganizationView
 from localshelf.tools import hints
-from localshelf.tools.types import OrganizationId, Text200, Text500
+from localshelf.tools.types import OrganizationId, Text200, WebUrl
 
 
 def register(server: MCPServer[AppState]) -> None:
@@ -23,9 +23,7 @@ def register(server: MCPServer[AppState]) -> None:
             OrganizationKind,
             Field(description="'retailer' (has stores and offers) or 'brand' (owns products)."),
         ] = "retailer",
-        website: Annotated[
-            Text500 | None, Field(description="Public website URL.", examples=["https://alderhardware.com"])
-        ] = None,
+        website: Annotated[WebUrl | None, Field(description="Public website, an http(s) URL.")] = None,
     ) -> OrganizationView:
         """Create a retailer or brand organization: the first step of onboarding. Returns its id (org_...).
         Next: get_onboarding_status, which names each following step."""

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Insert, Row, case, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Executable, Insert, Row, any_, bindparam, case, delete, func, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from localshelf.store.db import UnitOfWork
@@ -41,6 +42,17 @@ ITEM_FIELDS = (
     "active",
     "pos_updated_at",
 )  # never `matched_gtin`: the retailer's match (match_retailer_item) survives every sync and webhook
+
+
+def _one_of(session: Session, column_: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL as one array parameter (`= ANY`). An expanding IN binds one parameter
+    per value, rendered by SQLAlchemy and parsed by psycopg again for every statement: 2.4 vs 0.7 ms for 200 ids."""
+    condition: ColumnElement[bool]
+    if session.get_bind().dialect.name == "postgresql":
+        condition = column_ == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column_.type)))
+    else:
+        condition = column_.in_(list(values))
+    return condition
 
 
 def _executemany(uow: UnitOfWork, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -280,7 +292,7 @@ def item_ids_where(session: Session, integration_id: int, **equal: str) -> list[
 
 def items_by_id(session: Session, ids: Sequence[int], lock: bool = False) -> list[PosItem]:
     """`lock`: PostgreSQL row locks (FOR NO KEY UPDATE, in id order) held to the end of the unit of work."""
-    query = select(PosItem).where(PosItem.id.in_(ids)).order_by(PosItem.id)
+    query = select(PosItem).where(_one_of(session, PosItem.id, ids)).order_by(PosItem.id)
     if lock:
         query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     return list(session.scalars(query))
@@ -304,8 +316,8 @@ def stock_for(
         return []
     query = select(PosStock.inventory_item_id, PosStock.location_external_id, PosStock.quantity).where(
         PosStock.integration_id == integration_id,
-        PosStock.inventory_item_id.in_(inventory_item_ids),
-        PosStock.location_external_id.in_(locations),
+        _one_of(session, PosStock.inventory_item_id, inventory_item_ids),
+        _one_of(session, PosStock.location_external_id, locations),
     )
     return session.execute(query).all()
 
@@ -314,7 +326,7 @@ def product_ids_by_gtin(session: Session, gtins: Iterable[str]) -> dict[str, int
     wanted = sorted(set(gtins))
     if not wanted:
         return {}
-    rows = session.execute(select(Product.gtin, Product.id).where(Product.gtin.in_(wanted))).all()
+    rows = session.execute(select(Product.gtin, Product.id).where(_one_of(session, Product.gtin, wanted))).all()
     return {row[0]: row[1] for row in rows}
 
 
@@ -324,7 +336,7 @@ def insert_products(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 def offers_of_items(session: Session, pos_item_ids: Sequence[int]) -> list[InStoreOffer]:
-    return list(session.scalars(select(InStoreOffer).where(InStoreOffer.pos_item_id.in_(pos_item_ids))))
+    return list(session.scalars(select(InStoreOffer).where(_one_of(session, InStoreOffer.pos_item_id, pos_item_ids))))
 
 
 def unowned_offers(session: Session, product_ids: Iterable[int], location_ids: Iterable[int]) -> list[InStoreOffer]:
@@ -336,8 +348,8 @@ def unowned_offers(session: Session, product_ids: Iterable[int], location_ids: I
         session.scalars(
             select(InStoreOffer).where(
                 InStoreOffer.pos_item_id.is_(None),
-                InStoreOffer.product_id.in_(products),
-                InStoreOffer.location_id.in_(locations),
+                _one_of(session, InStoreOffer.product_id, products),
+                _one_of(session, InStoreOffer.location_id, locations),
             )
         )
     )
@@ -371,16 +383,18 @@ def update_offers(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
 
 def touch_offers(session: Session, ids: Sequence[int], now: datetime) -> None:
     if ids:
-        session.execute(update(InStoreOffer).where(InStoreOffer.id.in_(ids)).values(last_inventory_sync=now))
+        session.execute(
+            update(InStoreOffer).where(_one_of(session, InStoreOffer.id, ids)).values(last_inventory_sync=now)
+        )
 
 
 def delete_offers(session: Session, ids: Sequence[int]) -> None:
     if ids:
-        session.execute(delete(InStoreOffer).where(InStoreOffer.id.in_(ids)))
+        session.execute(delete(InStoreOffer).where(_one_of(session, InStoreOffer.id, ids)))
 
 
 def retailer_items_of(session: Session, pos_item_ids: Sequence[int]) -> list[RetailerItem]:
-    return list(session.scalars(select(RetailerItem).where(RetailerItem.pos_item_id.in_(pos_item_ids))))
+    return list(session.scalars(select(RetailerItem).where(_one_of(session, RetailerItem.pos_item_id, pos_item_ids))))
 
 
 def upsert_retailer_items(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -400,4 +414,4 @@ def upsert_retailer_items(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) ->
 
 def delete_retailer_items(session: Session, ids: Sequence[int]) -> None:
     if ids:
-        session.execute(delete(RetailerItem).where(RetailerItem.id.in_(ids)))
+        session.execute(delete(RetailerItem).where(_one_of(session, RetailerItem.id, ids)))

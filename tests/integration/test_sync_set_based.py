@@ -93,6 +93,26 @@ def test_a_listed_page_keeps_newer_fields_and_marks_every_item_seen(database: Da
     }
 
 
+HOSTILE_TEXT = ['back\\slash "quoted" {braced}', "new\nline\ttab", "naïve café ☕ 𝔘", "NULL", "", "'; DROP TABLE x; --"]
+
+
+def test_any_text_and_a_naive_time_are_staged_exactly_as_given(database: Database, integration_pk: int) -> None:
+    """The batch travels as one JSON document on PostgreSQL (an executemany on SQLite): nothing in the text may
+    change on the way, and a naive time means UTC, as UtcDateTime binds it."""
+    naive = LATE.replace(tzinfo=None)
+    page = [
+        item(f"t{index}", text, naive, brand=text or None, image_urls=[text, text[::-1]])
+        for index, text in enumerate(HOSTILE_TEXT)
+    ]
+    database.transaction(lambda uow: staging.upsert_items(uow, integration_pk, page, FIRST_JOB))
+    with database.session() as session:
+        stored = {row.external_id: row for row in session.scalars(select(PosItem))}
+    for index, text in enumerate(HOSTILE_TEXT):
+        row = stored[f"t{index}"]
+        assert (row.name, row.brand, row.image_urls) == (text, text or None, [text, text[::-1]])
+        assert row.pos_updated_at == LATE
+
+
 def test_without_a_job_only_newer_levels_land_and_are_counted(database: Database, integration_pk: int) -> None:
     first = [level("a", 5, LATE), level("b", 5, EARLY)]
     assert database.transaction(lambda uow: staging.upsert_stock(uow, integration_pk, first, FIRST_JOB)) == 2

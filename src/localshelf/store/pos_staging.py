@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from localshelf.store.db import UnitOfWork
-from localshelf.store.dialects import unnest_rows, unnest_values
+from localshelf.store.dialects import bound_rows, bound_rows_parameter
 from localshelf.store.models import (
     InStoreOffer,
     InventoryMovement,
@@ -68,7 +68,7 @@ def _executemany(uow: UnitOfWork, statement: Executable, rows: Sequence[Mapping[
 def _write_rows(uow: UnitOfWork, statement: Insert, rows: Sequence[Mapping[str, Any]], key: Sequence[str] = ()) -> int:
     """Run an INSERT for every row; returns the rows it inserted or changed (as `_executemany` counts them).
 
-    PostgreSQL: one statement for the whole batch, the rows bound as arrays (`dialects.unnest_rows`). An
+    PostgreSQL: one statement for the whole batch, the rows bound as one JSON parameter (`dialects.bound_rows`). An
     ON CONFLICT DO UPDATE may not touch one row twice in a statement, so a batch repeating its conflict `key`
     keeps the row-by-row path (it applies the repeats in order). SQLite: executemany (cheap in-process)."""
     if uow.dialect.name != "postgresql" or _repeats_a_key(rows, key):
@@ -76,8 +76,8 @@ def _write_rows(uow: UnitOfWork, statement: Insert, rows: Sequence[Mapping[str, 
     columns = [statement.table.c[name] for name in rows[0]]
     uow.session.flush()
     connection = uow.session.connection()
-    batch = statement.from_select([c.name for c in columns], unnest_rows(columns))
-    result = connection.execute(batch.execution_options(preserve_rowcount=True), unnest_values(columns, rows))
+    batch = statement.from_select([c.name for c in columns], bound_rows(columns))
+    result = connection.execute(batch.execution_options(preserve_rowcount=True), bound_rows_parameter(columns, rows))
     return max(result.rowcount, 0)
 
 
@@ -371,14 +371,14 @@ def update_offers(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
         uow.session.execute(update(InStoreOffer), list(rows))
         return
     columns = [InStoreOffer.__table__.c[name] for name in rows[0]]
-    changed = unnest_rows(columns).subquery("changed")
+    changed = bound_rows(columns).subquery("changed")
     statement = (
         update(InStoreOffer)
         .where(InStoreOffer.id == changed.c.id)
         .values({name: changed.c[name] for name in rows[0] if name != "id"})
         .execution_options(synchronize_session=False)
     )
-    uow.session.execute(statement, unnest_values(columns, rows))
+    uow.session.execute(statement, bound_rows_parameter(columns, rows))
 
 
 def touch_offers(session: Session, ids: Sequence[int], now: datetime) -> None:

@@ -220,6 +220,8 @@ def _http_server(database: Database, log_path: Path, rate_limit: int = RATE_LIMI
         "LOCALSHELF_LOG_LEVEL": "WARNING",
         "LOCALSHELF_PUBLIC_URL": url,
         "LOCALSHELF_RATE_LIMIT_PER_MINUTE": str(rate_limit),
+        # glibc allocator settings pass through, to tell allocator growth from a leak (benchmarks/load.py)
+        **{name: value for name, value in os.environ.items() if name.startswith("MALLOC_")},
     }
     command = [sys.executable, "-m", "localshelf", "serve", "--transport", "http", "--port", str(port)]
     with log_path.open("w") as log:

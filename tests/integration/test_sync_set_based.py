@@ -101,15 +101,15 @@ def test_any_text_and_a_naive_time_are_staged_exactly_as_given(database: Databas
     change on the way, and a naive time means UTC, as UtcDateTime binds it."""
     naive = LATE.replace(tzinfo=None)
     page = [
-        item(f"t{index}", text, naive, brand=text or None, image_urls=[text, text[::-1]])
-        for index, text in enumerate(HOSTILE_TEXT)
+        item(f"t{index}", value, naive, brand=value or None, image_urls=[value, value[::-1]])
+        for index, value in enumerate(HOSTILE_TEXT)
     ]
     database.transaction(lambda uow: staging.upsert_items(uow, integration_pk, page, FIRST_JOB))
     with database.session() as session:
         stored = {row.external_id: row for row in session.scalars(select(PosItem))}
-    for index, text in enumerate(HOSTILE_TEXT):
+    for index, value in enumerate(HOSTILE_TEXT):
         row = stored[f"t{index}"]
-        assert (row.name, row.brand, row.image_urls) == (text, text or None, [text, text[::-1]])
+        assert (row.name, row.brand, row.image_urls) == (value, value or None, [value, value[::-1]])
         assert row.pos_updated_at == LATE
 
 

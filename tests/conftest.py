@@ -48,25 +48,37 @@ def postgres_url() -> str:
 
 
 @contextmanager
-def _private_database(url: str) -> Iterator[str]:
-    """A database of this test run's own next to `url`'s, so parallel runs never share tables."""
+def _new_database(url: str, name: str) -> Iterator[str]:
+    """An empty database `name` on `url`'s server, dropped on exit; yields its URL."""
     base = make_url(url)
-    name = f"{base.database}_{os.getpid()}_{secrets.token_hex(3)}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    private = base.set(database=name).render_as_string(hide_password=False)
     try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def _private_database(url: str) -> Iterator[str]:
+    """A database of this test run's own next to `url`'s, so parallel runs never share tables."""
+    with _new_database(url, f"{make_url(url).database}_{os.getpid()}_{secrets.token_hex(3)}") as private:
         setup = create_engine(private, isolation_level="AUTOCOMMIT")
         with setup.connect() as connection:
             connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
             connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
         setup.dispose()
         yield private
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+
+@contextmanager
+def bare_database(url: str) -> Iterator[str]:
+    """An empty database with no schema and no extensions next to `url`'s: what `localshelf db upgrade` meets."""
+    with _new_database(url, f"localshelf_bare_{secrets.token_hex(4)}") as bare:
+        yield bare
 
 
 @pytest.fixture(scope="session")

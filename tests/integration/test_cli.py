@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
 from localshelf.store import migrate
 from localshelf.store.db import Database, make_engine
-from tests.conftest import postgres_url, row_counts
+from tests.conftest import bare_database, postgres_url, row_counts
 
 
 def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -30,17 +29,8 @@ def _url(database: Database) -> str:
 @pytest.fixture
 def bare_postgres_database(postgis_database: Database) -> Iterator[str]:
     """An empty database with no extensions: what `localshelf db upgrade` meets in production."""
-    base = make_url(postgres_url())
-    name = f"localshelf_bare_{secrets.token_hex(4)}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with bare_database(postgres_url()) as url:
+        yield url
 
 
 def test_db_upgrade_prepares_a_bare_postgres_database(bare_postgres_database: str) -> None:

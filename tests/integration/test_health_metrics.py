@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import platform
-import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -30,7 +29,7 @@ from cryptography.fernet import Fernet
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
@@ -45,7 +44,7 @@ from localshelf.services.pos_flows import PosContext
 from localshelf.store.db import Database, UnitOfWork
 from localshelf.store.models import Integration, SyncJob, WebhookEvent
 from tests.builders import operator_key, operator_organization, webhook_endpoint
-from tests.conftest import call, call_error, postgres_url
+from tests.conftest import bare_database, call, call_error, postgres_url
 from tests.integration.test_transports import _free_port
 from tests.tools.test_readiness import add_integration
 
@@ -165,17 +164,8 @@ def bare_postgres_url(postgis_engine_or_reason: Any) -> Iterator[str]:
     if isinstance(postgis_engine_or_reason, str):
         yield postgis_engine_or_reason  # the `postgis_database` fixture skips (or fails in CI) before use
         return
-    base = make_url(postgres_url())
-    name = f"localshelf_bare_{secrets.token_hex(4)}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with bare_database(postgres_url()) as url:
+        yield url
 
 
 @pytest.fixture

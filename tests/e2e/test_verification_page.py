@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -65,6 +66,12 @@ AUDIT = """({contrast, target}) => {
   if (document.querySelectorAll('h1').length !== 1) problems.push('not exactly one <h1>');
   if (document.querySelectorAll('script').length) problems.push('has <script>');
   return problems;
+}"""
+
+# Whether the focused element is `expected` (named as FOCUS names it).
+FOCUSED_IS = """(expected) => {
+  const el = document.activeElement;
+  return !!el && ((el.id || el.name || el.textContent.trim() || el.tagName.toLowerCase()) === expected || el.value === expected);
 }"""
 
 # The focused element's outline, and its contrast against what is behind it.
@@ -133,6 +140,12 @@ class Visit:
         self.assert_focus(expected, ours)
 
     def assert_focus(self, expected: str, ours: bool = True) -> None:
+        # Focus lands asynchronously (autofocus once the page is loaded, a key press): give it a moment on a busy
+        # machine, then judge what has it; a wrong element still fails below, with its description.
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout  # the conftest skips without Playwright
+
+        with suppress(PlaywrightTimeout):
+            self.page.wait_for_function(FOCUSED_IS, arg=expected, timeout=5_000)
         focus = self.page.evaluate(FOCUS)
         assert expected in (focus["element"], focus["value"]), focus
         if not ours:

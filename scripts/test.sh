@@ -167,29 +167,35 @@ server_major_version() {
   fi
 }
 
-install_postgis() {
-  local major="$1" pkg
-  pkg="postgresql-${major}-postgis-3"
+# Install one Debian package (non-interactive); on failure APT_ERROR says why.
+APT_ERROR=""
+apt_install() {
+  local pkg="$1" what="$2"
+  local apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
   if ! command -v apt-get >/dev/null 2>&1; then
-    PROVISION_ERROR="PostGIS is not installed and apt-get is not available to install $pkg"
+    APT_ERROR="$what is missing and apt-get is not available to install $pkg"
     return 1
   fi
   if ! can_be_root; then
-    PROVISION_ERROR="PostGIS is not installed and installing $pkg needs root (run as root or with passwordless sudo)"
+    APT_ERROR="$what is missing and installing $pkg needs root (run as root or with passwordless sudo)"
     return 1
   fi
-  local apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-  step "PostGIS missing: apt-get update"
+  step "$what missing: apt-get update"
   if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" -qq update </dev/null; then
-    PROVISION_ERROR="apt-get update failed"
+    APT_ERROR="apt-get update failed"
     return 1
   fi
-  step "PostGIS missing: apt-get install -y $pkg"
+  step "$what missing: apt-get install -y $pkg"
   if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" -qq -y \
       --no-install-recommends install "$pkg" </dev/null; then
-    PROVISION_ERROR="apt-get install $pkg failed"
+    APT_ERROR="apt-get install $pkg failed"
     return 1
   fi
+}
+
+install_postgis() {
+  local pkg="postgresql-${1}-postgis-3"
+  apt_install "$pkg" PostGIS || { PROVISION_ERROR="$APT_ERROR"; return 1; }
   if ! postgis_available; then
     PROVISION_ERROR="$pkg installed but the server still does not list the postgis extension"
     return 1
@@ -280,26 +286,7 @@ CHROMIUM_BIN="${LOCALSHELF_CHROMIUM:-/usr/bin/chromium}"
 CHROMIUM_ERROR=""
 
 install_chromium() {
-  local apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-  if ! command -v apt-get >/dev/null 2>&1; then
-    CHROMIUM_ERROR="$CHROMIUM_BIN is missing and apt-get is not available to install chromium"
-    return 1
-  fi
-  if ! can_be_root; then
-    CHROMIUM_ERROR="$CHROMIUM_BIN is missing and installing chromium needs root (run as root or with passwordless sudo)"
-    return 1
-  fi
-  step "Chromium missing: apt-get update"
-  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" -qq update </dev/null; then
-    CHROMIUM_ERROR="apt-get update failed"
-    return 1
-  fi
-  step "Chromium missing: apt-get install -y chromium"
-  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" -qq -y \
-      --no-install-recommends install chromium </dev/null; then
-    CHROMIUM_ERROR="apt-get install chromium failed"
-    return 1
-  fi
+  apt_install chromium Chromium || { CHROMIUM_ERROR="$APT_ERROR"; return 1; }
   if [[ ! -x "$CHROMIUM_BIN" ]]; then
     CHROMIUM_ERROR="chromium installed but $CHROMIUM_BIN is still missing"
     return 1

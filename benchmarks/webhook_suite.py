@@ -166,7 +166,9 @@ def _apply_in_process(database: Database, secret: str, deliveries: list[Delivery
         now = utcnow()
         event = (delivery.headers["X-Shopify-Event-Id"], TOPIC, delivery.body, now)
         shop = delivery.headers["X-Shopify-Shop-Domain"]
-        outcome = database.transaction(webhooks.store_delivery, "shopify", secret, shop, [TOPIC], event, now)
+        outcome = database.transaction(
+            webhooks.store_delivery, "shopify", secret, shop, [TOPIC], event, now, single_statement=True
+        )
         assert outcome in ("accepted", "duplicate"), outcome
     after: int | None = 0
     while after is not None:

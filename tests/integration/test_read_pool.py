@@ -1,4 +1,5 @@
-"""PostgreSQL's read pool: read-only units run in autocommit on read-only connections, without pre-ping."""
+"""PostgreSQL's read pool and single-statement pool: read-only units, and write units of one repeat-safe statement,
+run in autocommit without pre-ping; a read unit cannot write."""
 
 from __future__ import annotations
 
@@ -48,6 +49,40 @@ def test_a_read_survives_the_server_dropping_its_pooled_connection(postgis_datab
     # The pooled connection is dead; without pre-ping the first attempt fails and the unit goes again.
     again = postgis_database.transaction(_backend_pid, read_only=True)
     assert again != pid
+
+
+def test_a_single_statement_unit_is_its_own_transaction_and_survives_a_dropped_connection(
+    postgis_database: Database,
+) -> None:
+    assert postgis_database.transaction(_in_transaction_block, single_statement=True) is False
+    pid = postgis_database.transaction(_backend_pid, single_statement=True)
+
+    def terminate(uow: UnitOfWork) -> bool:
+        return bool(uow.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one())
+
+    assert postgis_database.transaction(terminate) is True
+
+    def write(uow: UnitOfWork) -> int:
+        uow.session.execute(text("CREATE TABLE IF NOT EXISTS single_statement_probe (a int)"))
+        return _backend_pid(uow)
+
+    assert postgis_database.transaction(write, single_statement=True) != pid  # went again on a new connection
+    assert postgis_database.transaction(_backend_pid, read_only=True) != pid
+
+
+def test_on_sqlite_a_single_statement_unit_is_an_ordinary_write_unit(sqlite_database: Database) -> None:
+    def write_then_fail(uow: UnitOfWork) -> None:
+        uow.session.execute(text("CREATE TABLE single_statement_probe (a int)"))
+        raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        sqlite_database.transaction(write_then_fail, single_statement=True)
+    tables = sqlite_database.transaction(
+        lambda uow: uow.session.execute(
+            text("SELECT name FROM sqlite_master WHERE name = 'single_statement_probe'")
+        ).all()
+    )
+    assert tables == []
 
 
 @pytest.mark.anyio

@@ -15,7 +15,7 @@ from localshelf.fakes.shopify import Variant, gid, inventory_level_payload
 from localshelf.server.state import utcnow
 from localshelf.services import webhook_batch
 from localshelf.store import webhook_events as event_store
-from localshelf.store.models import WebhookEvent
+from localshelf.store.models import InStoreOffer, Location, WebhookEvent
 from tests.integration import test_shopify_webhooks
 from tests.integration.shopify_harness import expected_offers, stored_offers
 from tests.integration.test_shopify_webhooks import (
@@ -69,6 +69,43 @@ async def test_a_batch_applies_every_event_with_its_own_outcome_in_one_pass(hook
         assert outcome is not None and "offers of 6 items rebuilt with 6 events" in outcome
     assert stored_offers(hooks.database) == expected_offers(hooks.shop)
     assert await hooks.apply() == 0
+
+
+def sync_times(hooks: Hooks, variant: Variant) -> dict[int, datetime | None]:
+    """POS location -> `last_inventory_sync` of the variant's offer at that location's store."""
+    by_store = {store: int(pos.rsplit("/", 1)[1]) for pos, store in hooks.shop.stores.items()}
+    with hooks.database.session() as session:
+        rows = session.execute(
+            select(Location.public_id, InStoreOffer.last_inventory_sync)
+            .join(Location, Location.id == InStoreOffer.location_id)
+            .where(InStoreOffer.sku == variant.sku)
+        )
+        return {by_store[store]: synced_at for store, synced_at in rows}
+
+
+@pytest.mark.parametrize("quantity_changes", [True, False], ids=["new-quantity", "same-quantity"])
+async def test_a_level_confirms_the_stock_of_its_own_store_only(hooks: Hooks, quantity_changes: bool) -> None:
+    """A webhook reports one store's level: that offer's stock is confirmed now (its freshness in search), changed
+    or not; the item's offers at the other stores keep the time their stock was last confirmed."""
+    await synced(hooks)
+    shop, location = hooks.shop, first_location(hooks.shop)
+    variant = barcoded_products(shop)[0].variants[0]
+    before = sync_times(hooks, variant)
+    assert len(before) >= 2 and None not in before.values()
+    current = shop.shop.levels[(variant.inventory_item_id, location)]
+    shop.state.set_available(
+        shop.shop, variant.inventory_item_id, location, current + 7 if quantity_changes else current
+    )
+    payload = inventory_level_payload(shop.shop, variant.inventory_item_id, location)
+    assert await hooks.emit(TOPIC, payload) == {"outcome": "accepted"}
+
+    assert await hooks.apply() == 1
+    after = sync_times(hooks, variant)
+    assert after[location] is not None and before[location] is not None and after[location] > before[location]
+    assert {loc: at for loc, at in after.items() if loc != location} == {
+        loc: at for loc, at in before.items() if loc != location
+    }
+    assert stored_offers(hooks.database) == expected_offers(hooks.shop)
 
 
 @pytest.mark.parametrize("newest_first", [True, False], ids=["newest-first", "newest-last"])

@@ -10,7 +10,7 @@ SKU are taken over by the POS.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,8 +74,19 @@ def _ensure_products(uow: UnitOfWork, items: Sequence[PosItem]) -> dict[str, int
     return known
 
 
-def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids: Sequence[int], now: datetime) -> Tally:
-    """Bring the offers and retailer items of POS items `ids` in line with their staged state."""
+def materialize(
+    uow: UnitOfWork,
+    organization_id: int,
+    integration_id: int,
+    ids: Sequence[int],
+    now: datetime,
+    confirmed: Collection[tuple[int, str]] | None = None,
+) -> Tally:
+    """Bring the offers and retailer items of POS items `ids` in line with their staged state.
+
+    An offer whose row is unchanged gets `last_inventory_sync = now` only where this rebuild confirms its stock:
+    `confirmed` (item id, POS location) levels — a webhook reports one store's level, not the item's others —
+    or, when None, every level of these items (a sync read them all)."""
     tally = Tally()
     if not ids:
         return tally
@@ -129,7 +140,8 @@ def materialize(uow: UnitOfWork, organization_id: int, integration_id: int, ids:
                     "pos_item_id": item.id,
                     "matched_product_id": products[gtin] if gtin else None,
                 }
-    _apply_offers(uow, ids, wanted_offers, now, tally)
+    fresh = None if confirmed is None else {(item, mapped[pos]) for item, pos in confirmed if pos in mapped}
+    _apply_offers(uow, ids, wanted_offers, now, tally, fresh)
     _apply_retailer_items(uow, ids, wanted_items)
     return tally
 
@@ -144,8 +156,14 @@ def materialize_all(uow: UnitOfWork, organization_id: int, integration_id: int, 
 
 
 def _apply_offers(
-    uow: UnitOfWork, ids: Sequence[int], wanted: dict[tuple[int, int], dict[str, Any]], now: datetime, tally: Tally
+    uow: UnitOfWork,
+    ids: Sequence[int],
+    wanted: dict[tuple[int, int], dict[str, Any]],
+    now: datetime,
+    tally: Tally,
+    fresh: set[tuple[int, int]] | None,
 ) -> None:
+    """`fresh`: the (item id, location) offers whose stock was confirmed now (None: all)."""
     existing = {(offer.pos_item_id, offer.location_id): offer for offer in staging.offers_of_items(uow.session, ids)}
     adoptable = {
         (offer.product_id, offer.location_id, offer.sku): offer
@@ -168,14 +186,15 @@ def _apply_offers(
         elif offer.pos_item_id is None or any(getattr(offer, name) != values[name] for name in COMPARED):
             updates.append({"id": offer.id, **values, "last_inventory_sync": now, "updated_at": now})
         else:
-            unchanged.append(offer.id)
+            tally.unchanged += 1
+            if fresh is None or key in fresh:
+                unchanged.append(offer.id)
     gone = [offer.id for key, offer in existing.items() if key not in wanted]
     staging.delete_offers(uow.session, gone)
     staging.update_offers(uow, updates)
     staging.touch_offers(uow.session, unchanged, now)
     tally.created += staging.insert_offers(uow, creates)
     tally.updated += len(updates)
-    tally.unchanged += len(unchanged)
     tally.removed += len(gone)
 
 

@@ -60,6 +60,8 @@ class _Rebuild:
     integration: Integration
     items: set[int] = field(default_factory=set)
     events: dict[int, str] = field(default_factory=dict)  # event id -> its own outcome so far
+    # (item id, POS location) levels the events reported; None once an event other than a stock level came
+    confirmed: set[tuple[int, str]] | None = field(default_factory=set)
 
 
 class _Batch:
@@ -80,13 +82,24 @@ class _Batch:
         )
         self.decide(event, integration, staged)
 
-    def decide(self, event: WebhookEvent, integration: Integration, staged: webhooks.Staged) -> None:
+    def decide(
+        self,
+        event: WebhookEvent,
+        integration: Integration,
+        staged: webhooks.Staged,
+        levels: set[tuple[int, str]] | None = None,
+    ) -> None:
+        """`levels`: the (item id, POS location) stock levels the event reported; None for any other event."""
         if staged.state != "staged":
             self.decided[event.id] = (staged.state, staged.outcome)
             return
         rebuild = self.rebuilds.setdefault(integration.id, _Rebuild(integration))
         rebuild.items.update(staged.touched)
         rebuild.events[event.id] = staged.outcome
+        if levels is None or rebuild.confirmed is None:
+            rebuild.confirmed = None
+        else:
+            rebuild.confirmed |= levels
 
     def stage_stock(self) -> None:
         by_integration: dict[int, list[_Level]] = {}
@@ -115,10 +128,13 @@ class _Batch:
         # A level that counted but whose key was not written lost to a newer level another unit stored meanwhile.
         landed = {position for position in counted if levels[position].key in written}
         touched: dict[int, list[int]] = {}
+        reported: dict[int, set[tuple[int, str]]] = {}
         outcomes: dict[int, list[str]] = {}
         for position, level in enumerate(levels):  # per level, as the one-by-one path records them
             if position in landed:
-                touched.setdefault(level.event.id, []).extend(items.get(level.key[0], []))
+                item_ids = items.get(level.key[0], [])
+                touched.setdefault(level.event.id, []).extend(item_ids)
+                reported.setdefault(level.event.id, set()).update((item, level.key[1]) for item in item_ids)
             else:
                 outcomes.setdefault(level.event.id, []).append(OLDER)
         integration = self.uow.session.get(Integration, integration_id)
@@ -128,7 +144,7 @@ class _Batch:
                 staged = webhooks.Staged("staged", "", touched[event.id])
             else:
                 staged = webhooks.Staged("ignored", "; ".join(outcomes.get(event.id, [])) or "nothing to change")
-            self.decide(event, integration, staged)
+            self.decide(event, integration, staged, reported.get(event.id, set()))
 
     def rebuild(self, integration_id: int) -> None:
         """Rebuild the offers of the items this integration's events touched so far; those events are applied."""
@@ -138,7 +154,9 @@ class _Batch:
         integration, tally, ids = rebuild.integration, Tally(), sorted(rebuild.items)
         for start in range(0, len(ids), MATERIALIZE_BATCH):
             chunk = ids[start : start + MATERIALIZE_BATCH]
-            tally.add(materialize(self.uow, integration.organization_id, integration.id, chunk, self.now))
+            tally.add(
+                materialize(self.uow, integration.organization_id, integration.id, chunk, self.now, rebuild.confirmed)
+            )
         done = (
             f"offers of {len(ids)} items rebuilt with {len(rebuild.events)} events: "
             f"{tally.created} created, {tally.updated} updated, {tally.removed} removed"

@@ -68,16 +68,18 @@ def make_read_engine(url: str | URL) -> Engine:
     transaction (`default_transaction_read_only` set at connect, autocommit), so a read pays no BEGIN,
     COMMIT or pre-ping round trip (three of the five round trips of a search); a stale connection is
     retried once instead (`Database.transaction`). A write on it fails, as in a READ ONLY transaction."""
-    return create_engine(
-        url,
-        pool_size=10,
-        max_overflow=10,
-        isolation_level="AUTOCOMMIT",
-        connect_args={"prepare_threshold": None, "options": "-c default_transaction_read_only=on"},
-    )
+    return _autocommit_engine(url, "-c default_transaction_read_only=on")
+
+
+def _autocommit_engine(url: str | URL, options: str | None = None) -> Engine:
+    connect_args: dict[str, Any] = {"prepare_threshold": None}
+    if options:
+        connect_args["options"] = options
+    return create_engine(url, pool_size=10, max_overflow=10, isolation_level="AUTOCOMMIT", connect_args=connect_args)
 
 
 _read_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+_statement_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
 def _read_engine_of(engine: Engine) -> Engine:
@@ -85,6 +87,13 @@ def _read_engine_of(engine: Engine) -> Engine:
     if engine not in _read_engines:
         _read_engines[engine] = make_read_engine(engine.url)
     return _read_engines[engine]
+
+
+def _statement_engine_of(engine: Engine) -> Engine:
+    """One autocommit write pool per engine, for units that are a single statement (`Database.transaction`)."""
+    if engine not in _statement_engines:
+        _statement_engines[engine] = _autocommit_engine(engine.url)
+    return _statement_engines[engine]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +116,10 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.rules: Dialect = dialect_for(self.dialect)
         self._reads: Engine | None = None
+        self._statements: Engine | None = None
         if self.dialect == "postgresql":
             self._reads = make_read_engine(read_url) if read_url else _read_engine_of(engine)
+            self._statements = _statement_engine_of(engine)
         elif read_url:
             raise ValueError("a read replica URL needs a PostgreSQL database")
 
@@ -135,23 +146,32 @@ class Database:
         fn: Callable[..., T],
         *args: Any,
         read_only: bool = False,
+        single_statement: bool = False,
         actor: Principal = OPERATOR,
         **kwargs: Any,
     ) -> T:
         """Run `fn(unit_of_work, ...)`; commit if it returns, roll back if it raises.
 
         Read-only units run on PostgreSQL's read pool (`make_read_engine`) and take no write lock on SQLite.
+        `single_statement`: `fn` writes with exactly one statement, which is safe to run twice (PostgreSQL runs it
+        in autocommit, one round trip instead of four: no pre-ping, BEGIN or COMMIT; a dropped connection is
+        retried once). The webhook endpoints' deduplicating store is one.
         """
         if read_only and self._reads is not None:
-            try:
-                return self._unit(self._reads.connect(), fn, actor, *args, **kwargs)
-            except DBAPIError as exc:
-                if not exc.connection_invalidated:
-                    raise
-                # The server dropped a pooled connection (a restart); the pool is renewed, a read can go again.
-                return self._unit(self._reads.connect(), fn, actor, *args, **kwargs)
+            return self._retried_once(self._reads, fn, actor, *args, **kwargs)
+        if single_statement and self._statements is not None:
+            return self._retried_once(self._statements, fn, actor, *args, **kwargs)
         mode = {_BEGIN_MODE: "DEFERRED" if read_only else "IMMEDIATE"} if self.dialect == "sqlite" else {}
         return self._unit(self.engine.connect().execution_options(**mode), fn, actor, *args, **kwargs)
+
+    def _retried_once(self, pool: Engine, fn: Callable[..., T], actor: Principal, *args: Any, **kwargs: Any) -> T:
+        try:
+            return self._unit(pool.connect(), fn, actor, *args, **kwargs)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The server dropped a pooled connection (a restart); the pool is renewed, the unit can go again.
+            return self._unit(pool.connect(), fn, actor, *args, **kwargs)
 
     def _unit(self, connection: Connection, fn: Callable[..., T], actor: Principal, *args: Any, **kwargs: Any) -> T:
         with connection, self._sessions(bind=connection) as session, session.begin():
@@ -170,5 +190,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self._reads is not None:
-            self._reads.dispose()
+        for pool in (self._reads, self._statements):
+            if pool is not None:
+                pool.dispose()

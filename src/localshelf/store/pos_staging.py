@@ -383,9 +383,9 @@ def update_offers(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
 
 def touch_offers(session: Session, ids: Sequence[int], now: datetime) -> None:
     if ids:
-        session.execute(
-            update(InStoreOffer).where(_one_of(session, InStoreOffer.id, ids)).values(last_inventory_sync=now)
-        )
+        statement = update(InStoreOffer).where(_one_of(session, InStoreOffer.id, ids)).values(last_inventory_sync=now)
+        # (the rows are not read again in this unit of work: no need for the ORM to fetch and sync them)
+        session.execute(statement.execution_options(synchronize_session=False))
 
 
 def delete_offers(session: Session, ids: Sequence[int]) -> None:

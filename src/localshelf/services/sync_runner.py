@@ -23,6 +23,7 @@ from localshelf.pos.contract import CatalogReader, PosAuthError, PosBadResponse,
 from localshelf.services import pos_gateway, pos_locations, sync_jobs
 from localshelf.services.materialize import BATCH, Tally, materialize
 from localshelf.services.pos_gateway import HttpFactory
+from localshelf.services.read_ahead import read_ahead
 from localshelf.services.sync_jobs import JobCancelled, JobLost, Ticket
 from localshelf.store import pos_staging as staging
 from localshelf.store.db import Database, UnitOfWork
@@ -137,25 +138,27 @@ class SyncRunner:
         full = ticket.kind != "incremental"
         read = 0
         previous: frozenset[str] = frozenset()
-        async for page in reader.items(after=checkpoint.get("cursor"), updated_since=since):
-            previous = _not_repeated(previous, frozenset(item.external_id for item in page.items), "items")
-            now = self.clock()
-            rows = list({row["external_id"]: row for row in (staged_item(i, now) for i in page.items)}.values())
-            products = len({item.product_external_id for item in page.items})
-            following = {"phase": "items", "cursor": page.next_cursor} if page.next_cursor else {"phase": "stock"}
+        pages = reader.items(after=checkpoint.get("cursor"), updated_since=since)
+        async with read_ahead(pages) as pages_ahead:
+            async for page in pages_ahead:
+                previous = _not_repeated(previous, frozenset(item.external_id for item in page.items), "items")
+                now = self.clock()
+                rows = list({row["external_id"]: row for row in (staged_item(i, now) for i in page.items)}.values())
+                products = len({item.product_external_id for item in page.items})
+                following = {"phase": "items", "cursor": page.next_cursor} if page.next_cursor else {"phase": "stock"}
 
-            def write(
-                uow: UnitOfWork,
-                rows: list[dict[str, Any]] = rows,
-                products: int = products,
-                skipped: int = page.skipped,
-            ) -> dict[str, int]:
-                staging.upsert_items(uow, ticket.integration_id, rows, ticket.job_id if full else None)
-                return {"items_seen": len(rows), "products_seen": products + skipped, "errors": skipped}
+                def write(
+                    uow: UnitOfWork,
+                    rows: list[dict[str, Any]] = rows,
+                    products: int = products,
+                    skipped: int = page.skipped,
+                ) -> dict[str, int]:
+                    staging.upsert_items(uow, ticket.integration_id, rows, ticket.job_id if full else None)
+                    return {"items_seen": len(rows), "products_seen": products + skipped, "errors": skipped}
 
-            await self._save(ticket, write, following)
-            read += len(rows)
-            await progress(read, None, f"read {read} POS items")
+                await self._save(ticket, write, following)
+                read += len(rows)
+                await progress(read, None, f"read {read} POS items")
         return {"phase": "stock"}
 
     async def _stock(
@@ -170,22 +173,24 @@ class SyncRunner:
         start, cursor = int(checkpoint.get("location", 0)), checkpoint.get("cursor")
         for index in range(start, len(active)):
             previous: frozenset[tuple[str, str]] = frozenset()
-            async for page in reader.stock(active[index].external_id, after=cursor if index == start else None):
-                keys = frozenset((level.inventory_item_id, level.location_external_id) for level in page.stock)
-                previous = _not_repeated(previous, keys, "stock levels")
-                now = self.clock()
-                rows = [staged_stock(level, now) for level in page.stock]
-                following = (
-                    {"phase": "stock", "location": index, "cursor": page.next_cursor}
-                    if page.next_cursor
-                    else {"phase": "stock", "location": index + 1}
-                )
+            pages = reader.stock(active[index].external_id, after=cursor if index == start else None)
+            async with read_ahead(pages) as stock_ahead:
+                async for page in stock_ahead:
+                    keys = frozenset((level.inventory_item_id, level.location_external_id) for level in page.stock)
+                    previous = _not_repeated(previous, keys, "stock levels")
+                    now = self.clock()
+                    rows = [staged_stock(level, now) for level in page.stock]
+                    following = (
+                        {"phase": "stock", "location": index, "cursor": page.next_cursor}
+                        if page.next_cursor
+                        else {"phase": "stock", "location": index + 1}
+                    )
 
-                def write(uow: UnitOfWork, rows: list[dict[str, Any]] = rows) -> dict[str, int]:
-                    staging.upsert_stock(uow, ticket.integration_id, rows, ticket.job_id if full else None)
-                    return {"stock_levels_seen": len(rows)}
+                    def write(uow: UnitOfWork, rows: list[dict[str, Any]] = rows) -> dict[str, int]:
+                        staging.upsert_stock(uow, ticket.integration_id, rows, ticket.job_id if full else None)
+                        return {"stock_levels_seen": len(rows)}
 
-                await self._save(ticket, write, following)
+                    await self._save(ticket, write, following)
             await progress(index + 1, len(active), f"read stock of {index + 1} of {len(active)} POS locations")
         listed = [loc.external_id for loc in active]
 

@@ -88,7 +88,8 @@ def register_webhook_routes(
     ) -> Response:
         """Store a verified delivery for its own integration, wake the worker, answer the provider."""
         stored = await database.run(webhooks.store_event, receiver, event_id, topic, body, triggered_at, now)
-        nudge.set()
+        if stored:
+            nudge.set()
         return _answer(200, "accepted" if stored else "duplicate")
 
     @server.custom_route("/webhooks/shopify/{secret}", methods=["POST"])  # type: ignore[untyped-decorator]
@@ -113,7 +114,9 @@ def register_webhook_routes(
         )
         if outcome == "unknown":
             return _answer(401, "unknown endpoint")
-        if outcome != "ignored":
+        if outcome == "accepted":
+            # only a new event: a re-delivery is already pending or applied, and a worker woken for nothing
+            # claims an empty batch (under a flood of re-deliveries it would do so back to back)
             nudge.set()
         return _answer(200, outcome)
 
@@ -149,7 +152,8 @@ def register_webhook_routes(
             for receiver in await database.read(webhooks.receivers_for_merchant, provider, merchant_id):
                 if receiver.connected:
                     stored += await database.run(webhooks.store_event, receiver, event_id, topic, body, now, now)
-        nudge.set()
+        if stored:
+            nudge.set()
         return _answer(200, "accepted" if stored else "ignored")
 
     @server.custom_route("/webhooks/square", methods=["POST"])  # type: ignore[untyped-decorator]

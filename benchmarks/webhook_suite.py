@@ -53,8 +53,10 @@ from tests.integration.test_transports import running_http_server
 SUITE = "webhooks"
 TOPIC = "inventory_levels/update"
 SEED, LOCATIONS, CLIENTS, REDELIVER_EVERY = 5, 3, 4, 10
-SKUS = {"tiny": 100, "town": 1_000, "city": 1_000, "country": 1_000}
-EVENTS = {"tiny": 60, "town": 1_500, "city": 1_500, "country": 1_500}
+# Enough events for ~10 s of ingest: the last gathered batch (the worker waits EVENT_GATHER_SECONDS in a burst)
+# then weighs little in the rate; with 1,500 events (~3 s) it was up to a tenth of it.
+SKUS = {"tiny": 100, "town": 2_500, "city": 2_500, "country": 2_500}
+EVENTS = {"tiny": 60, "town": 5_000, "city": 5_000, "country": 5_000}
 SINGLES = {"tiny": 10, "town": 100, "city": 100, "country": 100}
 TARGET_APPLIED_PER_S, TARGET_VISIBLE_P99_MS = 500.0, 1_000.0
 SHOP_CLOCK_AHEAD_S = 2.0  # the shop's clock runs ahead, so every delivery is newer than the stock the sync stored

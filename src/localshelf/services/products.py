@@ -12,8 +12,9 @@ from localshelf.services.access import require_writer_somewhere
 from localshelf.services.lookup import by_public_id, product_by_gtin
 from localshelf.services.present import product_view
 from localshelf.services.views import ProductView
+from localshelf.store import pos_staging as staging
 from localshelf.store.db import UnitOfWork
-from localshelf.store.models import Product, SearchTerm
+from localshelf.store.models import Product
 
 MAX_TERM_LENGTH = 64
 
@@ -32,8 +33,7 @@ def search_fields(name: str, brand: str | None, category: str | None) -> dict[st
 
 def add_search_terms(uow: UnitOfWork, documents: Iterable[str]) -> None:
     terms = sorted({term for doc in documents for term in doc.split() if len(term) <= MAX_TERM_LENGTH})
-    if terms:
-        uow.session.execute(uow.dialect.insert_ignoring_duplicates(SearchTerm), [{"term": t} for t in terms])
+    staging.insert_search_terms(uow, terms)
 
 
 def register_product(

@@ -38,6 +38,7 @@ from localshelf.store.models import (
     PosStock,
     Product,
     RetailerItem,
+    SearchTerm,
 )
 
 ITEM_FIELDS = (
@@ -361,6 +362,24 @@ def product_ids_by_gtin(session: Session, gtins: Iterable[str]) -> dict[str, int
         return {}
     rows = session.execute(select(Product.gtin, Product.id).where(_one_of(session, Product.gtin, wanted))).all()
     return {row[0]: row[1] for row in rows}
+
+
+def insert_search_terms(uow: UnitOfWork, terms: Sequence[str]) -> None:
+    """Add the words the vocabulary lacks. PostgreSQL: one statement over the unnested words (a sync batch's few
+    hundred words, most already known, were a statement each: 5 ms a batch); SQLite: one cached statement run for
+    every word."""
+    if not terms:
+        return
+    if uow.dialect.name != "postgresql":
+        _executemany(uow, uow.dialect.insert_ignoring_duplicates(SearchTerm), [{"term": term} for term in terms])
+        return
+    words = func.unnest(_array_of(SearchTerm.term, terms)).table_valued("term").render_derived("words")
+    statement = (
+        postgresql.insert(SearchTerm)
+        .from_select(["term"], select(words.c.term))
+        .on_conflict_do_nothing(index_elements=[SearchTerm.term])
+    )
+    uow.session.execute(statement)
 
 
 def insert_products(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.anyio
 
 
 class ProviderDown(Exception):
-    pass
+    """The provider failed to answer a page."""
 
 
 class Listing:

@@ -42,12 +42,20 @@ class _Pages(Generic[T]):
 
 
 async def _pump(pages: AsyncIterable[T], send: ObjectSendStream[T | _Failed]) -> None:
+    iterator = aiter(pages)
     async with send:
         try:
-            async for page in pages:
+            async for page in iterator:
                 await send.send(page)
         except Exception as exc:  # handed to the caller in order, after the pages before it
             await send.send(_Failed(exc))
+        finally:
+            # Stopped early (the caller left, or was cancelled): the listing's own cleanup runs now, e.g. its HTTP
+            # response is closed, not whenever the garbage collector gets to the suspended generator.
+            close = getattr(iterator, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
 
 
 @asynccontextmanager

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from localshelf.store.db import UnitOfWork
 from localshelf.store.dialects import bound_rows, bound_rows_parameter
@@ -72,6 +73,11 @@ def _one_of(session: Session, column_: Any, values: Iterable[Any]) -> ColumnElem
 
 def _array_of(column_: Any, values: Iterable[Any]) -> BindParameter[Any]:
     return bindparam(None, list(values), type_=postgresql.ARRAY(column_.type))
+
+
+def _unnested(column_: Any, values: Iterable[Any], name: str) -> TableValuedAlias:
+    """PostgreSQL: `values` as a one-column table `name(value)`, bound as one array typed like `column_`."""
+    return func.unnest(_array_of(column_, values)).table_valued("value").render_derived(name)
 
 
 def _executemany(uow: UnitOfWork, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -345,12 +351,8 @@ def stock_for(
         # Joined to the unnested ids, not filtered by `= ANY`: PostgreSQL then probes uq_pos_stock once per item.
         # As a filter it chose a sequential scan of every staged level (10 ms a batch at 60k levels, 50 ms at
         # 300k: a fifth of a 100k-SKU sync), and as an IN (SELECT unnest) a hash join over the same scan.
-        wanted = (
-            func.unnest(_array_of(PosStock.inventory_item_id, inventory_item_ids))
-            .table_valued("id")
-            .render_derived("wanted")
-        )
-        query = query.join(wanted, PosStock.inventory_item_id == wanted.c.id)
+        wanted = _unnested(PosStock.inventory_item_id, inventory_item_ids, "wanted")
+        query = query.join(wanted, PosStock.inventory_item_id == wanted.c.value)
     else:
         query = query.where(PosStock.inventory_item_id.in_(list(inventory_item_ids)))
     return session.execute(query).all()
@@ -373,10 +375,10 @@ def insert_search_terms(uow: UnitOfWork, terms: Sequence[str]) -> None:
     if uow.dialect.name != "postgresql":
         _executemany(uow, uow.dialect.insert_ignoring_duplicates(SearchTerm), [{"term": term} for term in terms])
         return
-    words = func.unnest(_array_of(SearchTerm.term, terms)).table_valued("term").render_derived("words")
+    words = _unnested(SearchTerm.term, terms, "words")
     statement = (
         postgresql.insert(SearchTerm)
-        .from_select(["term"], select(words.c.term))
+        .from_select(["term"], select(words.c.value))
         .on_conflict_do_nothing(index_elements=[SearchTerm.term])
     )
     uow.session.execute(statement)

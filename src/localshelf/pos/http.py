@@ -19,6 +19,7 @@ from typing import Any
 
 import anyio
 import httpx
+import orjson
 from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type
 
 from localshelf.pos.contract import PosAuthError, PosBadResponse, PosError, PosRateLimited, PosUnavailable
@@ -145,7 +146,7 @@ class RestClient:
         if not response.content:
             return None
         try:
-            return json.loads(response.content)
+            return orjson.loads(response.content)
         except ValueError:
             raise _Transient(PosUnavailable(f"{name} answered a truncated or non-JSON body")) from None
 

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 import httpx
+import orjson
 
 from localshelf.domain.money import minor_unit_exponent
 from localshelf.pos.contract import (
@@ -234,7 +235,7 @@ async def _token_post(
             f"{PROVIDER} {operation} answered HTTP {response.status_code}", status=response.status_code
         )
     try:
-        return _obj(json.loads(response.content), operation)
+        return _obj(orjson.loads(response.content), operation)
     except ValueError:
         raise PosBadResponse(f"{PROVIDER} {operation} answered a non-JSON body") from None
 

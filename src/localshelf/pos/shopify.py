@@ -11,7 +11,6 @@ total; then the last failure is raised as its typed error. Every wait goes throu
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -20,6 +19,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 import httpx
+import orjson
 from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type
 
 from localshelf.domain.money import minor_unit_exponent, normalize_currency
@@ -335,7 +335,7 @@ class ShopifyCatalog(CatalogReader):
         if status != 200:
             raise PosBadResponse(f"Shopify {operation} answered HTTP {status}", status=status)
         try:
-            payload = json.loads(response.content)
+            payload = orjson.loads(response.content)
         except ValueError:
             raise _Transient(PosUnavailable(f"Shopify {operation} answered a truncated or non-JSON body")) from None
         if not isinstance(payload, dict):

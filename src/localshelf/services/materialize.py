@@ -53,7 +53,9 @@ def _ensure_products(uow: UnitOfWork, items: Sequence[PosItem]) -> dict[str, int
     """Product pk per GTIN, creating the global products that do not exist yet."""
     by_gtin = {gtin: item for item in items if (gtin := effective_gtin(item))}
     known = staging.product_ids_by_gtin(uow.session, by_gtin)
-    missing = [(gtin, item) for gtin, item in by_gtin.items() if gtin not in known]
+    # In GTIN order, as every key-ordered write here: two batches written at once then lock shared keys in the same
+    # order, so one waits for the other instead of deadlocking (sync_runner's build lanes).
+    missing = sorted((gtin, item) for gtin, item in by_gtin.items() if gtin not in known)
     if missing:
         rows = [
             {
@@ -190,6 +192,8 @@ def _apply_offers(
             if fresh is None or key in fresh:
                 unchanged.append(offer.id)
     gone = [offer.id for key, offer in existing.items() if key not in wanted]
+    creates.sort(key=lambda row: (row["product_id"], row["location_id"], row["sku"]))
+    updates.sort(key=lambda row: row["id"])
     staging.delete_offers(uow.session, gone)
     staging.update_offers(uow, updates)
     staging.touch_offers(uow.session, unchanged, now)
@@ -204,6 +208,13 @@ def _apply_retailer_items(
     existing = staging.retailer_items_of(uow.session, ids)
     gone = [row.id for row in existing if (row.organization_id, row.location_id, row.sku) not in wanted]
     staging.delete_retailer_items(uow.session, gone)
-    staging.upsert_retailer_items(
-        uow, [{**values, "public_id": new_public_id("retailer_item")} for values in wanted.values()]
-    )
+    rows = [
+        {**values, "public_id": new_public_id("retailer_item")}
+        for _key, values in sorted(wanted.items(), key=_by_store_and_sku)
+    ]
+    staging.upsert_retailer_items(uow, rows)
+
+
+def _by_store_and_sku(entry: tuple[tuple[int, int | None, str], dict[str, Any]]) -> tuple[int, str]:
+    (_organization, location_id, sku), _values = entry
+    return location_id or 0, sku

@@ -16,6 +16,8 @@ from typing import Generic, TypeVar
 import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
+from localshelf.services.lanes import single_error
+
 T = TypeVar("T")
 
 
@@ -64,7 +66,7 @@ async def read_ahead(pages: AsyncIterable[T]) -> AsyncIterator[AsyncIterator[T]]
     with the next one requested while the caller works on the current one. An error reading a page is raised where
     that page would have been. Leaving the block early stops the reading."""
     send, received = anyio.create_memory_object_stream[T | _Failed](max_buffer_size=0)
-    try:
+    with single_error():  # the task group wraps whatever the caller raised
         async with anyio.create_task_group() as group:
             group.start_soon(_pump, pages, send)
             try:
@@ -72,8 +74,3 @@ async def read_ahead(pages: AsyncIterable[T]) -> AsyncIterator[AsyncIterator[T]]
                     yield _Pages(received)
             finally:
                 group.cancel_scope.cancel()
-    except BaseExceptionGroup as errors:
-        # The task group wraps whatever the caller raised; callers handle provider and job errors by their type.
-        if len(errors.exceptions) == 1:
-            raise errors.exceptions[0] from None
-        raise

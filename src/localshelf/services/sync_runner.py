@@ -17,19 +17,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+import anyio
+from sqlalchemy.exc import DBAPIError
+
 from localshelf.config import Settings
 from localshelf.pos.catalog import staged_item, staged_stock
 from localshelf.pos.contract import CatalogReader, PosAuthError, PosBadResponse, PosError, PosLocation
 from localshelf.services import pos_gateway, pos_locations, sync_jobs
+from localshelf.services.lanes import CommitOrder, single_error
 from localshelf.services.materialize import BATCH, Tally, materialize
 from localshelf.services.pos_gateway import HttpFactory
 from localshelf.services.read_ahead import read_ahead
 from localshelf.services.sync_jobs import JobCancelled, JobLost, Ticket
 from localshelf.store import pos_staging as staging
-from localshelf.store.db import Database, UnitOfWork
+from localshelf.store.db import Database, UnitOfWork, is_deadlock
 from localshelf.store.models import Integration
 
 logger = logging.getLogger("localshelf.sync")
+BUILD_LANES = 2  # PostgreSQL: materialization batches in flight at once (SQLite has one writer: one)
 K = TypeVar("K")
 
 Progress = Callable[[float, float | None, str], Awaitable[None]]
@@ -120,13 +125,19 @@ class SyncRunner:
         await self._materialize(ticket, checkpoint, progress)
 
     async def _save(
-        self, ticket: Ticket, write: Callable[[UnitOfWork], dict[str, int]], checkpoint: dict[str, Any]
+        self,
+        ticket: Ticket,
+        write: Callable[[UnitOfWork], dict[str, int]],
+        checkpoint: dict[str, Any] | Callable[[], dict[str, Any]],
     ) -> None:
+        """Write a page (or a batch) and its checkpoint in one unit; a callable checkpoint is asked for last."""
+
         def unit(uow: UnitOfWork) -> None:
             staging.commit_without_flush_wait(uow)
             deltas = write(uow)
+            saved = checkpoint() if callable(checkpoint) else checkpoint
             sync_jobs.save_progress(
-                uow, ticket.job_id, ticket.runner_token, checkpoint["phase"], checkpoint, deltas, self.clock()
+                uow, ticket.job_id, ticket.runner_token, saved["phase"], saved, deltas, self.clock()
             )
 
         await self.database.run(unit)
@@ -206,28 +217,65 @@ class SyncRunner:
 
     async def _materialize(self, ticket: Ticket, checkpoint: dict[str, Any], progress: Progress) -> None:
         after = int(checkpoint.get("after", 0))
-        built = batches = 0
-        while True:
-            if batches & (batches - 1) == 0:  # before batches 1, 2, 3, 5, 9, 17...: the tables doubled since
-                await self.database.run(lambda uow: staging.refresh_statistics(uow.session))
-            batches += 1
-            ids = await self.database.read(
-                lambda uow, after=after: staging.item_ids_after(uow.session, ticket.integration_id, after, BATCH)
-            )
-            if not ids:
-                return
+        order = CommitOrder(after)
+        lanes = anyio.Semaphore(BUILD_LANES if self.database.dialect == "postgresql" else 1)
+        built = [0]
+        batches = 0
+        with single_error():
+            async with anyio.create_task_group() as group:
+                while True:
+                    if batches & (batches - 1) == 0:  # before batches 1, 2, 3, 5, 9, 17...: the built tables doubled
+                        await self.database.run(
+                            lambda uow, staged=batches == 0: staging.refresh_statistics(uow.session, staged)
+                        )
+                    batches += 1
+                    ids = await self.database.read(
+                        lambda uow, after=after: staging.item_ids_after(
+                            uow.session, ticket.integration_id, after, BATCH
+                        )
+                    )
+                    if not ids:
+                        break
+                    await lanes.acquire()
+                    order.open(ids[-1])
+                    group.start_soon(self._build, ticket, ids, order, lanes, built, progress)
+                    after = ids[-1]
 
-            def write(uow: UnitOfWork, ids: list[int] = ids) -> dict[str, int]:
-                tally: Tally = materialize(uow, ticket.organization_id, ticket.integration_id, ids, self.clock())
-                return {
-                    "offers_created": tally.created,
-                    "offers_updated": tally.updated,
-                    "offers_unchanged": tally.unchanged,
-                    "offers_removed": tally.removed,
-                    "retailer_items": tally.retailer_items,
-                }
+    async def _build(
+        self,
+        ticket: Ticket,
+        ids: list[int],
+        order: CommitOrder,
+        lanes: anyio.Semaphore,
+        built: list[int],
+        progress: Progress,
+    ) -> None:
+        """One batch's offers, in a lane of its own; its unit saves the checkpoint `order` allows."""
 
-            after = ids[-1]
-            await self._save(ticket, write, {"phase": "materialize", "after": after})
-            built += len(ids)
-            await progress(built, None, f"built offers for {built} POS items")
+        def write(uow: UnitOfWork) -> dict[str, int]:
+            tally: Tally = materialize(uow, ticket.organization_id, ticket.integration_id, ids, self.clock())
+            return {
+                "offers_created": tally.created,
+                "offers_updated": tally.updated,
+                "offers_unchanged": tally.unchanged,
+                "offers_removed": tally.removed,
+                "retailer_items": tally.retailer_items,
+            }
+
+        def following() -> dict[str, Any]:
+            return {"phase": "materialize", "after": order.resumable_after(ids[-1])}
+
+        try:
+            try:
+                await self._save(ticket, write, following)
+            except DBAPIError as exc:
+                if not is_deadlock(exc):
+                    raise
+                # The other lane's batch shared a row with this one (a GTIN, a SKU) and PostgreSQL chose this unit
+                # to break the wait; it rolled back, and runs again once the other one's locks are gone.
+                await self._save(ticket, write, following)
+            order.committed(ids[-1])
+            built[0] += len(ids)
+            await progress(built[0], None, f"built offers for {built[0]} POS items")
+        finally:
+            lanes.release()

@@ -45,6 +45,11 @@ def _begin_sqlite(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def is_deadlock(error: DBAPIError) -> bool:
+    """PostgreSQL broke a lock cycle by rolling this unit back (SQLSTATE 40P01): the unit may simply run again."""
+    return getattr(error.orig, "sqlstate", None) == "40P01"
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

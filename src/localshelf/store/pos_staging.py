@@ -285,19 +285,21 @@ def commit_without_flush_wait(uow: UnitOfWork) -> None:
         uow.session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
-MATERIALIZED_TABLES = (PosItem, PosStock, Product, InStoreOffer, RetailerItem)
+STAGED_TABLES = (PosItem, PosStock)
+BUILT_TABLES = (Product, InStoreOffer, RetailerItem)
 # PostgreSQL: the staged items' columns a sync looks rows up by. Their texts (descriptions, image lists) take most
 # of a whole-table ANALYZE (130 ms at 20k items, an eighth of a 20k-SKU sync's statement time) and no plan uses them.
 _PLANNED_ITEM_COLUMNS = "(id, integration_id, external_id, product_external_id, inventory_item_id, gtin)"
 
 
-def refresh_statistics(session: Session) -> None:
-    """ANALYZE the tables a sync reads while it fills them.
+def refresh_statistics(session: Session, staged: bool) -> None:
+    """ANALYZE the tables a sync reads while it fills them: with `staged`, the staging tables too (they are full
+    once materialization begins and do not grow during it).
 
     A first sync grows them from nothing; with no column statistics PostgreSQL takes `x IN (200 ids)` to match
     the whole table and reads it all for every batch (quadratic: 156 full scans of the offers at 30k SKUs)."""
     postgresql = session.get_bind().dialect.name == "postgresql"
-    for model in MATERIALIZED_TABLES:
+    for model in (*STAGED_TABLES, *BUILT_TABLES) if staged else BUILT_TABLES:
         columns = _PLANNED_ITEM_COLUMNS if postgresql and model is PosItem else ""
         session.execute(text(f"ANALYZE {model.__tablename__} {columns}"))
 

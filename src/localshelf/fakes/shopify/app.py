@@ -15,6 +15,7 @@ import json
 from collections.abc import Awaitable, Callable
 
 import anyio
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -107,7 +108,10 @@ class FakeShopify:
             body = json.loads(await request.body())
         except ValueError:
             body = None
-        return JSONResponse(graphql.execute(self.state, shop, scope, body))
+        # orjson: the fake shares the benchmark machine's cores with the sync it serves; the json module's encoding
+        # of the pages was a third of its time.
+        answer = orjson.dumps(graphql.execute(self.state, shop, scope, body))
+        return Response(answer, media_type="application/json")
 
 
 def create_app(state: ShopifyState | None = None) -> FakeShopify:

@@ -30,7 +30,8 @@ def gtin_check_digit(body: str) -> int:
     """GS1 mod-10 check digit for `body`, a GTIN without its last digit."""
     if not _DIGITS.fullmatch(body):
         raise InvalidInput(f"GTIN body must contain only digits, got {preview(body)}.", ErrorCode.INVALID_GTIN)
-    weighted = sum(int(digit) * (3 if i % 2 == 0 else 1) for i, digit in enumerate(reversed(body)))
+    # From the right, the digits weigh 3, 1, 3, 1...
+    weighted = 3 * sum(map(int, body[-1::-2])) + sum(map(int, body[-2::-2]))
     return (10 - weighted % 10) % 10
 
 

@@ -10,12 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from localshelf.domain.gtin import is_valid_gtin, normalize_gtin
+from localshelf.domain.errors import InvalidInput
+from localshelf.domain.gtin import normalize_gtin
 from localshelf.pos.contract import PosItem, PosStock
 
 
 def gtin_of(barcode: str | None) -> str | None:
-    return normalize_gtin(barcode) if barcode and is_valid_gtin(barcode) else None
+    if not barcode:
+        return None
+    try:
+        return normalize_gtin(barcode)
+    except InvalidInput:
+        return None
 
 
 def _cut(value: str | None, size: int) -> str | None:

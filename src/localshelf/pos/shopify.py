@@ -225,8 +225,7 @@ class ShopifyCatalog(CatalogReader):
                 raise PosBadResponse(f"Shopify answered another location's stock for {location_external_id[:80]!r}")
             connection = _obj(_obj(location, "location").get("inventoryLevels"), "inventoryLevels")
             page = tuple(
-                _stock(_obj(node, "inventoryLevel"), location_external_id)
-                for node in _list(connection.get("nodes"), "inventoryLevels.nodes")
+                _stock(node, location_external_id) for node in _list(connection.get("nodes"), "inventoryLevels.nodes")
             )
             cursor = _next_cursor(connection)
             yield StockPage(stock=page, next_cursor=cursor)
@@ -399,9 +398,7 @@ def _str(value: object, what: str) -> str:
 
 
 def _opt_str(value: object) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def _next_cursor(connection: Json) -> str | None:
@@ -446,7 +443,7 @@ def _timestamp(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value)  # Python 3.11 reads Shopify's "Z" suffix itself
     except ValueError:
         return None
 
@@ -512,22 +509,25 @@ def _items(product: Json, currency: str, exponent: int) -> list[PosItem]:
     return items
 
 
-def _stock(node: Json, location_external_id: str) -> PosStock:
-    item = _obj(node.get("item"), "inventoryLevel.item")
+def _stock(node: object, location_external_id: str) -> PosStock:
+    # A location's levels are most of a sync's records: the shape checks are written out here, not called.
+    item = node.get("item") if isinstance(node, dict) else None
+    item_id = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(item_id, str):
+        raise PosBadResponse("Shopify answered an inventory level without its inventory item id")
+    quantities = node.get("quantities") if isinstance(node, dict) else None
+    if not isinstance(quantities, list):
+        raise PosBadResponse("Shopify answered an unexpected inventoryLevel.quantities (expected a list)")
     quantity, updated_at = 0, None
-    for entry in _list(node.get("quantities"), "inventoryLevel.quantities"):
-        entry_obj = _obj(entry, "quantity")
-        if entry_obj.get("name") == "available":
-            value = entry_obj.get("quantity")
+    for entry in quantities:
+        if not isinstance(entry, dict):
+            raise PosBadResponse("Shopify answered an unexpected quantity (expected an object)")
+        if entry.get("name") == "available":
+            value = entry.get("quantity")
             if not isinstance(value, int) or isinstance(value, bool):
                 raise PosBadResponse("Shopify answered a non-integer available quantity")
-            quantity, updated_at = value, _timestamp(entry_obj.get("updatedAt"))
-    return PosStock(
-        inventory_item_id=_str(item.get("id"), "inventory item id"),
-        location_external_id=location_external_id,
-        quantity=quantity,
-        updated_at=updated_at,
-    )
+            quantity, updated_at = value, _timestamp(entry.get("updatedAt"))
+    return PosStock(item_id, location_external_id, quantity, updated_at)
 
 
 def _image_urls(product: Json) -> tuple[str, ...]:

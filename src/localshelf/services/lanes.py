@@ -4,7 +4,8 @@ On PostgreSQL a batch's unit of work alternates between Python (building rows) a
 so one batch at a time keeps only one of the two busy. Two lanes overlap them. Batches are handed out in id order
 but may commit out of order; a job must never resume past a batch that did not commit, so each batch saves the
 checkpoint `CommitOrder` gives it: its own last id only when every batch before it committed, else the last id of
-the committed prefix (a resumed job then rebuilds a few committed batches again, which is idempotent).
+the committed prefix. A job resumed after a crash may so rebuild a batch that had committed: the offers come out
+the same, and the job's counters count them a second time, as unchanged.
 """
 
 from __future__ import annotations

@@ -6,15 +6,26 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from localshelf.fakes.shopify import inventory_level_payload
 from localshelf.services import sync_runner
 from localshelf.services.materialize import BATCH, Tally
+from localshelf.store import pos_staging as staging
 from localshelf.store.db import Database, UnitOfWork, is_deadlock
 from tests.conftest import call
-from tests.integration.shopify_harness import connected_shop, expected_offers, retailer_item_skus, stored_offers
+from tests.integration import test_shopify_webhooks
+from tests.integration.shopify_harness import (
+    Connected,
+    connected_shop,
+    expected_offers,
+    retailer_item_skus,
+    stored_offers,
+)
+from tests.integration.test_shopify_webhooks import Hooks, barcoded_products, event_count, first_location
 
 pytestmark = pytest.mark.anyio
 
@@ -112,3 +123,78 @@ async def test_a_lane_whose_batch_postgresql_picked_to_break_a_deadlock_builds_i
     assert job["counters"]["offers_created"] == len(expected_offers(shop))  # the rolled-back batch counted once
     with postgis_database.engine.begin() as teardown:
         teardown.execute(text("DROP TABLE lane_probe"))
+
+
+@pytest.fixture
+def shop(postgis_database: Database) -> Connected:
+    return connected_shop(postgis_database, products=3 * BATCH, locations_count=2)
+
+
+hooks = test_shopify_webhooks.hooks  # that module's fixture, on this module's three-batch shop
+
+
+async def test_levels_applied_while_both_lanes_hold_their_items_end_at_the_pos_truth(
+    hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both lanes have locked their first batch's items and read their stock when new levels arrive for an item of
+    each batch and of one not built yet: the webhook batch waits for the lanes' item locks, so the offers written
+    last come from the newest levels, not from the stock the lanes read before."""
+    shop = hooks.shop
+    holding = [threading.Event(), threading.Event()]
+    go = threading.Event()
+    lane = threading.local()
+    built: list[int] = []
+    real_materialize, real_stock_for = sync_runner.materialize, staging.stock_for
+
+    def first_batches_pause(uow: UnitOfWork, *arguments: Any) -> Tally:
+        lane.batch = len(built)
+        built.append(lane.batch)
+        try:
+            return real_materialize(uow, *arguments)
+        finally:
+            lane.batch = None
+
+    def stock_then_wait(*arguments: Any) -> Any:
+        levels = real_stock_for(*arguments)
+        batch = getattr(lane, "batch", None)
+        if batch is not None and batch < 2:  # a lane's first batch: items locked, stock read; wait for the test
+            holding[batch].set()
+            assert go.wait(timeout=30)
+        return levels
+
+    monkeypatch.setattr(sync_runner, "materialize", first_batches_pause)
+    monkeypatch.setattr(staging, "stock_for", stock_then_wait)
+    listed = sorted(shop.shop.products)  # product ids: one item per product, staged in this order
+    barcoded = {product.id for product in barcoded_products(shop)}
+    batch_of = {product_id: position // BATCH for position, product_id in enumerate(listed)}
+    picked = [  # an item of each lane's first batch, and one of the third batch
+        shop.shop.products[next(p for p in listed if p in barcoded and batch_of[p] == batch)] for batch in (0, 1, 2)
+    ]
+    location = first_location(shop)
+    async with shop.client() as client:
+        await call(client, "list_pos_locations", integration_id=shop.integration_id)
+        await call(client, "map_pos_locations", integration_id=shop.integration_id, mapping=shop.mapping())
+        async with anyio.create_task_group() as group:
+            job: dict[str, Any] = {}
+
+            async def sync() -> None:
+                job.update((await call(client, "trigger_sync", integration_id=shop.integration_id))["job"])
+
+            group.start_soon(sync)
+            try:
+                with anyio.fail_after(30):
+                    while not all(event.is_set() for event in holding):
+                        await anyio.sleep(0.01)
+                for index, product in enumerate(picked):
+                    item = product.variants[0].inventory_item_id
+                    shop.state.set_available(shop.shop, item, location, 70 + index)
+                    payload = inventory_level_payload(shop.shop, item, location)
+                    assert await hooks.emit("inventory_levels/update", payload) == {"outcome": "accepted"}
+                group.start_soon(hooks.apply)  # waits for the lanes' locks on the first two picks' items
+                await anyio.sleep(0.3)
+            finally:
+                go.set()  # (also when the test failed: the lanes' threads must not wait for nothing)
+    await hooks.apply()
+    assert job["state"] == "succeeded", job
+    assert stored_offers(shop.database) == expected_offers(shop)
+    assert event_count(shop.database) == len(picked)

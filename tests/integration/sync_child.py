@@ -9,7 +9,8 @@ stores, location mapping, a queued job). The Shopify fake lives in memory, so th
 and accepts the parent's access token; the database URL, the encryption key and the token come in the
 environment (never on a command line). It prints `catalog <fingerprint>`, claims the queued job, runs it and
 prints one `progress <n> <message>` line per progress report (each follows a committed page). After the
-PARK_AFTER-th it prints `parked` and waits, doing nothing, for the parent's SIGKILL.
+PARK_AFTER-th it prints `parked` and waits, doing nothing, for the parent's SIGKILL; a batch of offers that would
+start after that waits too (on PostgreSQL the other build lane would otherwise go on building alone).
 """
 
 from __future__ import annotations
@@ -18,19 +19,33 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio
 import httpx
 
 from localshelf.fakes.shopify import App, FakeShopify, Shop, ShopifyState
-from localshelf.services import sync_jobs
+from localshelf.services import sync_jobs, sync_runner
 from localshelf.services.pos_flows import PosContext
 from localshelf.store.db import Database
 from tests.integration.shopify_harness import CLIENT_ID, CLIENT_SECRET, SHOP, settings
 
 SCOPE = "read_products,read_inventory,read_locations"
+
+
+PARKED = threading.Event()
+
+
+def _still_once_parked(materialize: Any) -> Any:
+    def batch(*arguments: Any) -> Any:
+        if PARKED.is_set():
+            threading.Event().wait()  # never set: the parent kills this process
+        return materialize(*arguments)
+
+    return batch
 
 
 def build_state(products: int, locations: int, seed: int, built_at: float, token: str) -> ShopifyState:
@@ -90,9 +105,11 @@ async def main(products: int, locations: int, seed: int, built_at: float, park_a
         reports += 1
         print("progress", reports, message, flush=True)
         if reports == park_after:
+            PARKED.set()
             print("parked", flush=True)
             await anyio.sleep_forever()
 
+    sync_runner.materialize = _still_once_parked(sync_runner.materialize)
     await pos.runner().run(ticket, progress)
     print("finished", flush=True)
 

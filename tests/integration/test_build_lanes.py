@@ -8,14 +8,16 @@ from typing import Any
 
 import anyio
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from localshelf.fakes.shopify import inventory_level_payload
-from localshelf.services import sync_runner
+from localshelf.server.state import utcnow
+from localshelf.services import sync_jobs, sync_runner
 from localshelf.services.materialize import BATCH, Tally
 from localshelf.store import pos_staging as staging
 from localshelf.store.db import Database, UnitOfWork, is_deadlock
+from localshelf.store.models import SyncJob
 from tests.conftest import call
 from tests.integration import test_shopify_webhooks
 from tests.integration.shopify_harness import (
@@ -198,3 +200,31 @@ async def test_levels_applied_while_both_lanes_hold_their_items_end_at_the_pos_t
     assert job["state"] == "succeeded", job
     assert stored_offers(shop.database) == expected_offers(shop)
     assert event_count(shop.database) == len(picked)
+
+
+async def test_a_lane_committing_last_never_moves_the_resume_point_back(database: Database) -> None:
+    """Both backends: the build lanes' saves keep the larger "after" of the same phase, whatever their order."""
+    shop = connected_shop(database, products=2)
+    async with shop.client() as client:
+        await call(client, "list_pos_locations", integration_id=shop.integration_id)
+        await call(client, "map_pos_locations", integration_id=shop.integration_id, mapping=shop.mapping())
+        await call(client, "trigger_sync", integration_id=shop.integration_id, wait=False)
+    ticket = await database.run(sync_jobs.claim, None, utcnow())
+    assert ticket is not None
+
+    def save(phase: str, after: int | None, never_back: str | None) -> dict[str, Any]:
+        checkpoint = {"phase": phase} if after is None else {"phase": phase, "after": after}
+        database.transaction(
+            sync_jobs.save_progress, ticket.job_id, ticket.runner_token, phase, checkpoint, {}, utcnow(), never_back
+        )
+        with database.session() as session:
+            stored = session.scalar(select(SyncJob.checkpoint).where(SyncJob.id == ticket.job_id))
+        assert stored is not None
+        return stored
+
+    assert save("stock", None, None) == {"phase": "stock"}
+    assert save("materialize", 0, "after") == {"phase": "materialize", "after": 0}  # another phase: replaced
+    assert save("materialize", 400, "after") == {"phase": "materialize", "after": 400}
+    assert save("materialize", 200, "after") == {"phase": "materialize", "after": 400}  # the later commit, behind
+    assert save("materialize", 600, "after") == {"phase": "materialize", "after": 600}
+    assert save("materialize", 100, None) == {"phase": "materialize", "after": 100}  # without it, as before

@@ -19,28 +19,33 @@ class CommitOrder:
     def __init__(self, after: int) -> None:
         self._lock = threading.Lock()
         self._base = after  # every batch up to this id committed
-        self._open: list[tuple[int, bool]] = []  # (last id, committed) of batches handed out after `_base`, in order
+        self._open: list[tuple[int, int, bool]] = []  # (last id, items, committed) of batches after `_base`, in order
 
-    def open(self, last: int) -> None:
-        """A batch ending at item id `last` is handed out (batches are opened in id order)."""
+    def open(self, last: int, items: int) -> None:
+        """A batch of `items` ending at item id `last` is handed out (batches are opened in id order)."""
         with self._lock:
-            self._open.append((last, False))
+            self._open.append((last, items, False))
 
     def resumable_after(self, last: int) -> int:
         """The checkpoint for batch `last`'s unit: what a resumed job may skip, were that unit committed now."""
         with self._lock:
             safe = self._base
-            for opened, committed in self._open:
+            for opened, _items, committed in self._open:
                 if not committed and opened != last:
                     break
                 safe = opened
             return safe
 
-    def committed(self, last: int) -> None:
+    def committed(self, last: int) -> int:
+        """Batch `last` committed; returns how many items that adds to the committed prefix (0 while a batch before
+        it is still being built: progress is reported for the prefix, which is what a resumed job would skip)."""
         with self._lock:
-            self._open = [(opened, committed or opened == last) for opened, committed in self._open]
-            while self._open and self._open[0][1]:
-                self._base = self._open.pop(0)[0]
+            self._open = [(opened, items, done or opened == last) for opened, items, done in self._open]
+            joined = 0
+            while self._open and self._open[0][2]:
+                self._base, items, _done = self._open.pop(0)
+                joined += items
+            return joined
 
 
 @contextmanager

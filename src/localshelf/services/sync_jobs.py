@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 
 from localshelf.domain.auth import Role
 from localshelf.domain.errors import Conflict, ErrorCode, Unavailable
@@ -269,15 +269,23 @@ def save_progress(
     checkpoint: dict[str, Any],
     deltas: dict[str, int],
     now: datetime,
+    never_back: str | None = None,
 ) -> None:
     """Record a committed page: the checkpoint to resume from and the counters it adds.
 
+    `never_back`: a checkpoint key (the build lanes' "after") whose stored value stays when it is larger and of the
+    same phase: two lanes save in either order, and the later commit must not move the resume point back.
     Raises JobLost when another runner owns the job now, JobCancelled when a cancel was asked for.
 
     One UPDATE guarded by the runner's token and the job's state (it locks the row, as `_owned` does); only when
     it finds no row is the job read to tell a takeover from a cancel. A 100k-SKU sync saves ~2,700 pages: a
     locking SELECT before each write cost 1.7 s of its statement time."""
     counters = {name: getattr(SyncJob, name) + delta for name, delta in deltas.items()}
+    resume_at: Any = checkpoint
+    if never_back is not None:
+        stored = SyncJob.checkpoint[never_back].as_integer()
+        kept = and_(SyncJob.phase == phase, stored > checkpoint[never_back])
+        resume_at = case((kept, SyncJob.checkpoint), else_=bindparam(None, checkpoint, type_=SyncJob.checkpoint.type))
     saved = uow.session.execute(
         update(SyncJob)
         .where(
@@ -286,7 +294,7 @@ def save_progress(
             SyncJob.state == "running",
             SyncJob.cancel_requested.is_(False),
         )
-        .values(phase=phase, checkpoint=checkpoint, heartbeat_at=now, **counters)
+        .values(phase=phase, checkpoint=resume_at, heartbeat_at=now, **counters)
         .execution_options(synchronize_session=False)
     )
     if saved.rowcount != 1:  # type: ignore[attr-defined]

@@ -129,6 +129,7 @@ class SyncRunner:
         ticket: Ticket,
         write: Callable[[UnitOfWork], dict[str, int]],
         checkpoint: dict[str, Any] | Callable[[], dict[str, Any]],
+        never_back: str | None = None,
     ) -> None:
         """Write a page (or a batch) and its checkpoint in one unit; a callable checkpoint is asked for last."""
 
@@ -137,7 +138,7 @@ class SyncRunner:
             deltas = write(uow)
             saved = checkpoint() if callable(checkpoint) else checkpoint
             sync_jobs.save_progress(
-                uow, ticket.job_id, ticket.runner_token, saved["phase"], saved, deltas, self.clock()
+                uow, ticket.job_id, ticket.runner_token, saved["phase"], saved, deltas, self.clock(), never_back
             )
 
         await self.database.run(unit)
@@ -237,7 +238,7 @@ class SyncRunner:
                     if not ids:
                         break
                     await lanes.acquire()
-                    order.open(ids[-1])
+                    order.open(ids[-1], len(ids))
                     group.start_soon(self._build, ticket, ids, order, lanes, built, progress)
                     after = ids[-1]
 
@@ -267,15 +268,16 @@ class SyncRunner:
 
         try:
             try:
-                await self._save(ticket, write, following)
+                await self._save(ticket, write, following, never_back="after")
             except DBAPIError as exc:
                 if not is_deadlock(exc):
                     raise
                 # The other lane's batch shared a row with this one (a GTIN, a SKU) and PostgreSQL chose this unit
                 # to break the wait; it rolled back, and runs again once the other one's locks are gone.
-                await self._save(ticket, write, following)
-            order.committed(ids[-1])
-            built[0] += len(ids)
-            await progress(built[0], None, f"built offers for {built[0]} POS items")
+                await self._save(ticket, write, following, never_back="after")
+            joined = order.committed(ids[-1])
+            if joined:
+                built[0] += joined
+                await progress(built[0], None, f"built offers for {built[0]} POS items")
         finally:
             lanes.release()

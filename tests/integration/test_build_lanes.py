@@ -4,6 +4,7 @@ would leave them, and a deadlock PostgreSQL breaks is recognised as one (the lan
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -28,8 +29,21 @@ from tests.integration.shopify_harness import (
     stored_offers,
 )
 from tests.integration.test_shopify_webhooks import Hooks, barcoded_products, event_count, first_location
+from tests.integration.test_sync_recovery import map_all
 
 pytestmark = pytest.mark.anyio
+LOCK_PROBE_ROW = text("SELECT id FROM lane_probe WHERE id = :id FOR UPDATE")
+
+
+@pytest.fixture
+def lane_probe(postgis_database: Database) -> Iterator[Database]:
+    """The PostGIS test database with a two-row table for lock cycles, dropped afterwards."""
+    with postgis_database.engine.begin() as setup:
+        setup.execute(text("CREATE TABLE IF NOT EXISTS lane_probe (id integer PRIMARY KEY)"))
+        setup.execute(text("INSERT INTO lane_probe VALUES (1), (2) ON CONFLICT DO NOTHING"))
+    yield postgis_database
+    with postgis_database.engine.begin() as teardown:
+        teardown.execute(text("DROP TABLE lane_probe"))
 
 
 async def test_batches_sharing_gtins_and_skus_build_in_two_lanes_exactly(postgis_database: Database) -> None:
@@ -46,8 +60,7 @@ async def test_batches_sharing_gtins_and_skus_build_in_two_lanes_exactly(postgis
             two.sku = first[59 - index].sku = f"SHARED-{index:03d}"
     assert sync_runner.BUILD_LANES == 2
     async with shop.client() as client:
-        await call(client, "list_pos_locations", integration_id=shop.integration_id)
-        await call(client, "map_pos_locations", integration_id=shop.integration_id, mapping=shop.mapping())
+        await map_all(client, shop)
         job = (await call(client, "trigger_sync", integration_id=shop.integration_id))["job"]
     assert job["state"] == "succeeded", job
     assert stored_offers(postgis_database) == expected_offers(shop)
@@ -56,21 +69,18 @@ async def test_batches_sharing_gtins_and_skus_build_in_two_lanes_exactly(postgis
     assert job["counters"]["offers_created"] == len(expected_offers(shop))
 
 
-def test_a_deadlock_postgresql_breaks_is_told_apart_from_other_errors(postgis_database: Database) -> None:
-    engine = postgis_database.engine
-    with engine.begin() as setup:
-        setup.execute(text("CREATE TABLE IF NOT EXISTS lane_probe (id integer PRIMARY KEY)"))
-        setup.execute(text("INSERT INTO lane_probe VALUES (1), (2) ON CONFLICT DO NOTHING"))
+def test_a_deadlock_postgresql_breaks_is_told_apart_from_other_errors(lane_probe: Database) -> None:
+    engine = lane_probe.engine
     both_hold_one = threading.Barrier(2)
     errors: list[DBAPIError] = []
 
     def lock(first: int, second: int) -> None:
         with engine.connect() as connection, connection.begin():
             connection.execute(text("SET LOCAL deadlock_timeout = '50ms'"))
-            connection.execute(text("SELECT id FROM lane_probe WHERE id = :id FOR UPDATE"), {"id": first})
+            connection.execute(LOCK_PROBE_ROW, {"id": first})
             both_hold_one.wait(timeout=10)
             try:
-                connection.execute(text("SELECT id FROM lane_probe WHERE id = :id FOR UPDATE"), {"id": second})
+                connection.execute(LOCK_PROBE_ROW, {"id": second})
             except DBAPIError as exc:
                 errors.append(exc)
 
@@ -83,17 +93,13 @@ def test_a_deadlock_postgresql_breaks_is_told_apart_from_other_errors(postgis_da
     with pytest.raises(DBAPIError) as duplicate, engine.begin() as connection:
         connection.execute(text("INSERT INTO lane_probe VALUES (1)"))
     assert not is_deadlock(duplicate.value)
-    with engine.begin() as teardown:
-        teardown.execute(text("DROP TABLE lane_probe"))
 
 
 async def test_a_lane_whose_batch_postgresql_picked_to_break_a_deadlock_builds_it_again(
-    postgis_database: Database, monkeypatch: pytest.MonkeyPatch
+    lane_probe: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    postgis_database = lane_probe
     shop = connected_shop(postgis_database, products=3 * BATCH, locations_count=2)
-    with postgis_database.engine.begin() as setup:
-        setup.execute(text("CREATE TABLE IF NOT EXISTS lane_probe (id integer PRIMARY KEY)"))
-        setup.execute(text("INSERT INTO lane_probe VALUES (1), (2) ON CONFLICT DO NOTHING"))
     both_hold_one = threading.Barrier(2)
     built: list[int] = []
     deadlocks: list[int] = []
@@ -105,10 +111,10 @@ async def test_a_lane_whose_batch_postgresql_picked_to_break_a_deadlock_builds_i
         if attempt < 2:  # the first two batches, one in each lane: they take two rows in opposite orders
             uow.session.execute(text("SET LOCAL deadlock_timeout = '50ms'"))
             mine, theirs = (1, 2) if attempt == 0 else (2, 1)
-            uow.session.execute(text("SELECT id FROM lane_probe WHERE id = :id FOR UPDATE"), {"id": mine})
+            uow.session.execute(LOCK_PROBE_ROW, {"id": mine})
             both_hold_one.wait(timeout=10)
             try:
-                uow.session.execute(text("SELECT id FROM lane_probe WHERE id = :id FOR UPDATE"), {"id": theirs})
+                uow.session.execute(LOCK_PROBE_ROW, {"id": theirs})
             except DBAPIError as exc:
                 deadlocks.append(attempt if is_deadlock(exc) else -1)
                 raise
@@ -116,15 +122,12 @@ async def test_a_lane_whose_batch_postgresql_picked_to_break_a_deadlock_builds_i
 
     monkeypatch.setattr(sync_runner, "materialize", crossing_locks)
     async with shop.client() as client:
-        await call(client, "list_pos_locations", integration_id=shop.integration_id)
-        await call(client, "map_pos_locations", integration_id=shop.integration_id, mapping=shop.mapping())
+        await map_all(client, shop)
         job = (await call(client, "trigger_sync", integration_id=shop.integration_id))["job"]
     assert len(deadlocks) == 1 and deadlocks[0] in (0, 1)  # one lane was rolled back, and only once
     assert job["state"] == "succeeded", job
     assert stored_offers(postgis_database) == expected_offers(shop)
     assert job["counters"]["offers_created"] == len(expected_offers(shop))  # the rolled-back batch counted once
-    with postgis_database.engine.begin() as teardown:
-        teardown.execute(text("DROP TABLE lane_probe"))
 
 
 @pytest.fixture
@@ -174,8 +177,7 @@ async def test_levels_applied_while_both_lanes_hold_their_items_end_at_the_pos_t
     ]
     location = first_location(shop)
     async with shop.client() as client:
-        await call(client, "list_pos_locations", integration_id=shop.integration_id)
-        await call(client, "map_pos_locations", integration_id=shop.integration_id, mapping=shop.mapping())
+        await map_all(client, shop)
         async with anyio.create_task_group() as group:
             job: dict[str, Any] = {}
 
@@ -206,8 +208,7 @@ async def test_a_lane_committing_last_never_moves_the_resume_point_back(database
     """Both backends: the build lanes' saves keep the larger "after" of the same phase, whatever their order."""
     shop = connected_shop(database, products=2)
     async with shop.client() as client:
-        await call(client, "list_pos_locations", integration_id=shop.integration_id)
-        await call(client, "map_pos_locations", integration_id=shop.integration_id, mapping=shop.mapping())
+        await map_all(client, shop)
         await call(client, "trigger_sync", integration_id=shop.integration_id, wait=False)
     ticket = await database.run(sync_jobs.claim, None, utcnow())
     assert ticket is not None

@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
+
+from sqlalchemy import Row
 
 from localshelf.domain.ids import new_public_id
 from localshelf.domain.stock import pos_offer_status, status_for_quantity
 from localshelf.services.products import add_search_terms, search_fields
 from localshelf.store import pos_staging as staging
 from localshelf.store.db import UnitOfWork
-from localshelf.store.models import InStoreOffer, PosItem
+from localshelf.store.models import InStoreOffer
 
 SKU_LENGTH = 64
 BATCH = 200  # POS items per set-based materialization (bounded by SQLite's bound-parameter limit)
@@ -40,16 +42,26 @@ class Tally:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def item_sku(item: PosItem) -> str:
+class StagedItem(Protocol):
+    """A staged POS item's fields (a `PosItem`, or a row of `pos_staging.locked_items`)."""
+
+    id: int
+    external_id: str
+    sku: str | None
+    gtin: str | None
+    matched_gtin: str | None
+
+
+def item_sku(item: StagedItem) -> str:
     return (item.sku or item.external_id)[:SKU_LENGTH]
 
 
-def effective_gtin(item: PosItem) -> str | None:
+def effective_gtin(item: StagedItem) -> str | None:
     """The item's own barcode GTIN, else the GTIN the retailer matched it to (match_retailer_item)."""
     return item.gtin or item.matched_gtin
 
 
-def _ensure_products(uow: UnitOfWork, items: Sequence[PosItem]) -> dict[str, int]:
+def _ensure_products(uow: UnitOfWork, items: Sequence[Row[Any]]) -> dict[str, int]:
     """Product pk per GTIN, creating the global products that do not exist yet."""
     by_gtin = {gtin: item for item in items if (gtin := effective_gtin(item))}
     known = staging.product_ids_by_gtin(uow.session, by_gtin)
@@ -94,7 +106,7 @@ def materialize(
         return tally
     # Two units rebuilding one item at once (a sync's batch, a webhook batch on another worker) take turns: each
     # reads the staged stock only once the other committed, so the last offer written is built from the newest.
-    items = staging.items_by_id(uow.session, ids, lock=True)
+    items = staging.locked_items(uow.session, ids)
     live = [item for item in items if not item.deleted]
     mapped = staging.mapped_locations(uow.session, integration_id)
     stock: dict[str, list[tuple[str, int]]] = {}  # inventory item -> (POS location, quantity)

@@ -344,12 +344,22 @@ def item_ids_where(session: Session, integration_id: int, **equal: str) -> list[
     return list(session.scalars(query.order_by(PosItem.id)))
 
 
-def items_by_id(session: Session, ids: Sequence[int], lock: bool = False) -> list[PosItem]:
-    """`lock`: PostgreSQL row locks (FOR NO KEY UPDATE, in id order) held to the end of the unit of work."""
-    query = select(PosItem).where(_one_of(session, PosItem.id, ids)).order_by(PosItem.id)
-    if lock:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    return list(session.scalars(query))
+def items_by_id(session: Session, ids: Sequence[int]) -> list[PosItem]:
+    return list(session.scalars(select(PosItem).where(_one_of(session, PosItem.id, ids)).order_by(PosItem.id)))
+
+
+BUILT_FROM = (
+    "id", "external_id", "inventory_item_id", "sku", "gtin", "matched_gtin", "name", "brand", "category",
+    "description", "image_urls", "price_minor", "currency", "active", "deleted",
+)  # fmt: skip
+
+
+def locked_items(session: Session, ids: Sequence[int]) -> Sequence[Row[Any]]:
+    """The staged fields offers are built from, as plain rows (ORM objects took a fifth of a batch's Python time),
+    with PostgreSQL row locks (FOR NO KEY UPDATE, in id order) held to the end of the unit of work."""
+    columns = [PosItem.__table__.c[name] for name in BUILT_FROM]
+    query = select(*columns).where(_one_of(session, PosItem.id, ids)).order_by(PosItem.id)
+    return session.execute(query.with_for_update(key_share=True)).all()
 
 
 def mapped_locations(session: Session, integration_id: int) -> dict[str, int]:

@@ -70,6 +70,25 @@ def _set_price_terms(uow: UnitOfWork, integration_id: int, currency: str, includ
 
 
 @dataclass
+class Growth:
+    """Whether the offers have doubled since the planner's statistics were taken (then the built tables are analyzed
+    again). A first sync grows them from nothing and needs fresh statistics as it goes; a sync that rewrites what
+    exists does not (it analyzed the built tables eight times, 40 % of a 20k-SKU re-sync's statement time)."""
+
+    known: int  # offers in the statistics
+    written: int = 0  # offers created since
+
+    def add(self, created: int) -> None:
+        self.written += created
+
+    def doubled(self) -> bool:
+        return self.written >= max(self.known, BATCH)
+
+    def refreshed(self) -> None:
+        self.known, self.written = self.known + self.written, 0
+
+
+@dataclass
 class SyncRunner:
     database: Database
     settings: Settings
@@ -220,16 +239,16 @@ class SyncRunner:
         after = int(checkpoint.get("after", 0))
         order = CommitOrder(after)
         lanes = anyio.Semaphore(BUILD_LANES if self.database.dialect == "postgresql" else 1)
+        known = await self.database.read(lambda uow: staging.offers_in_statistics(uow.session))
+        growth = Growth(known)
         built = [0]
-        batches = 0
+        await self.database.run(lambda uow: staging.refresh_statistics(uow.session, staged=True))
         with single_error():
             async with anyio.create_task_group() as group:
                 while True:
-                    if batches & (batches - 1) == 0:  # before batches 1, 2, 3, 5, 9, 17...: the built tables doubled
-                        await self.database.run(
-                            lambda uow, staged=batches == 0: staging.refresh_statistics(uow.session, staged)
-                        )
-                    batches += 1
+                    if growth.doubled():
+                        growth.refreshed()
+                        await self.database.run(lambda uow: staging.refresh_statistics(uow.session, staged=False))
                     ids = await self.database.read(
                         lambda uow, after=after: staging.item_ids_after(
                             uow.session, ticket.integration_id, after, BATCH
@@ -239,7 +258,7 @@ class SyncRunner:
                         break
                     await lanes.acquire()
                     order.open(ids[-1], len(ids))
-                    group.start_soon(self._build, ticket, ids, order, lanes, built, progress)
+                    group.start_soon(self._build, ticket, ids, order, lanes, (built, growth), progress)
                     after = ids[-1]
 
     async def _build(
@@ -248,13 +267,16 @@ class SyncRunner:
         ids: list[int],
         order: CommitOrder,
         lanes: anyio.Semaphore,
-        built: list[int],
+        counted: tuple[list[int], Growth],
         progress: Progress,
     ) -> None:
         """One batch's offers, in a lane of its own; its unit saves the checkpoint `order` allows."""
+        built, growth = counted
+        created = [0]
 
         def write(uow: UnitOfWork) -> dict[str, int]:
             tally: Tally = materialize(uow, ticket.organization_id, ticket.integration_id, ids, self.clock())
+            created[0] = tally.created
             return {
                 "offers_created": tally.created,
                 "offers_updated": tally.updated,
@@ -275,6 +297,7 @@ class SyncRunner:
                 # The other lane's batch shared a row with this one (a GTIN, a SKU) and PostgreSQL chose this unit
                 # to break the wait; it rolled back, and runs again once the other one's locks are gone.
                 await self._save(ticket, write, following, never_back="after")
+            growth.add(created[0])
             joined = order.committed(ids[-1])
             if joined:
                 built[0] += joined

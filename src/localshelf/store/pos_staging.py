@@ -315,15 +315,27 @@ _PLANNED_ITEM_COLUMNS = "(id, integration_id, external_id, product_external_id, 
 
 
 def refresh_statistics(session: Session, staged: bool) -> None:
-    """ANALYZE the tables a sync reads while it fills them: with `staged`, the staging tables too (they are full
-    once materialization begins and do not grow during it).
+    """ANALYZE the staging tables (`staged`: full once materialization begins, they do not grow during it) or the
+    tables a sync builds.
 
     A first sync grows them from nothing; with no column statistics PostgreSQL takes `x IN (200 ids)` to match
     the whole table and reads it all for every batch (quadratic: 156 full scans of the offers at 30k SKUs)."""
     postgresql = session.get_bind().dialect.name == "postgresql"
-    for model in (*STAGED_TABLES, *BUILT_TABLES) if staged else BUILT_TABLES:
+    for model in STAGED_TABLES if staged else BUILT_TABLES:
         columns = _PLANNED_ITEM_COLUMNS if postgresql and model is PosItem else ""
         session.execute(text(f"ANALYZE {model.__tablename__} {columns}"))
+
+
+def offers_in_statistics(session: Session) -> int:
+    """How many offers the planner's statistics know of: the table's size at its last ANALYZE (0 before any)."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = "SELECT reltuples FROM pg_class WHERE oid = 'in_store_offers'::regclass"
+    else:  # sqlite_stat1 exists once the database was analyzed; its first number is the table's row count
+        if not session.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+            return 0
+        query = "SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE tbl = 'in_store_offers' LIMIT 1"
+    known = session.execute(text(query)).scalar()
+    return max(0, int(known or 0))
 
 
 def item_ids_after(session: Session, integration_id: int, after_id: int, limit: int) -> list[int]:

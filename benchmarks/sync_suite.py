@@ -26,12 +26,14 @@ from sqlalchemy import func, select
 from benchmarks.databases import bench_database
 from benchmarks.report import Measure
 from benchmarks.scales import Scale
-from benchmarks.shopify_setup import map_and_queue, remote_fake, run_queued_sync, url_of
+from benchmarks.shopify_setup import map_and_queue, remote_fake, run_queued_sync, url_of, utcnow
 from localshelf.domain.gtin import is_valid_gtin, normalize_gtin
 from localshelf.domain.ids import new_public_id
 from localshelf.fakes.shopify import Product as FakeProduct
 from localshelf.fakes.shopify import gid
 from localshelf.fakes.shopify.state import Variant
+from localshelf.services import sync_jobs
+from localshelf.services.pos_gateway import HttpFactory
 from localshelf.services.products import search_fields
 from localshelf.store.db import Database
 from localshelf.store.models import InStoreOffer, Location, Organization, Product
@@ -42,6 +44,7 @@ LOCATIONS, SEED = 3, 11
 BASELINE_OFFERS = 3_000
 SIZES = {"tiny": (100,), "town": (1_000, 10_000), "city": (1_000, 10_000, 100_000)}
 SIZES["country"] = SIZES["city"]
+RESYNC_SIZES = (10_000,)  # also timed again as a re-sync (what a scheduled reconciliation of an unchanged shop costs)
 SIZES_ENV = "LOCALSHELF_BENCH_SYNC_SIZES"  # e.g. "100000" or "1000,10000": run these sizes instead of the scale's
 TARGET_1K_SECONDS, TARGET_OFFERS_PER_S, TARGET_RSS_MB = 2.0, 10_000.0, 300.0
 
@@ -54,6 +57,7 @@ class Run:
     peak_rss_mb: float  # the child's high-water resident set (VmHWM)
     setup_rss_mb: float  # resident set before the timed part (the fake's catalog, imports)
     state: str
+    resync_seconds: float | None = None  # a second full sync of the unchanged catalog (RESYNC_SIZES only)
 
     @property
     def offers_per_s(self) -> float:
@@ -189,8 +193,19 @@ async def _measure_sync(database: Database, skus: int) -> Run:
         started = perf_counter()
         state = await run_queued_sync(shop, fake.http)
         seconds = perf_counter() - started
+        resync_seconds = await _time_resync(shop, fake.http) if skus in RESYNC_SIZES else None
     # the sync handles every POS item (barcode-less ones become retailer items); the baseline only GTIN offers
-    return Run(fake.variants, _offer_count(database), seconds, _peak_rss_mb(), setup_rss, state)
+    return Run(fake.variants, _offer_count(database), seconds, _peak_rss_mb(), setup_rss, state, resync_seconds)
+
+
+async def _time_resync(shop: Connected, http: HttpFactory) -> float:
+    """A second full sync of the same catalog: every offer exists and is unchanged (stock confirmed, rows kept)."""
+    await shop.database.run(sync_jobs.request_sync, shop.integration_id, "full", utcnow())
+    started = perf_counter()
+    state = await run_queued_sync(shop, http)
+    if state != "succeeded":
+        raise RuntimeError(f"the re-sync ended {state}")
+    return perf_counter() - started
 
 
 async def _measure(url: str, skus: int, naive: bool) -> Run:
@@ -262,7 +277,15 @@ def _measures(backend: str, scale: Scale, skus: int, sync: Run, naive: Run) -> l
             sync.peak_rss_mb <= TARGET_RSS_MB if is_100k else None,
             notes,
         ),
+        *_resync_measures(label, sync, notes),
     ]
+
+
+def _resync_measures(label: str, sync: Run, notes: dict[str, object]) -> list[Measure]:
+    if sync.resync_seconds is None:
+        return []
+    name = "the first sync of the same catalog, same run"
+    return [Measure(SUITE, f"{label}: re-sync seconds", sync.resync_seconds, "s", sync.seconds, name, notes=notes)]
 
 
 def sizes(scale: Scale) -> tuple[int, ...]:

@@ -436,3 +436,24 @@ async def test_a_runner_that_was_taken_over_leaves_the_job_alone_when_it_wakes(d
     after = job_row(database, job_id)
     assert (after.state, after.finished_at, after.items_seen) == ("succeeded", later, finished.items_seen)
     assert stored_offers(database) == expected_offers(shop)
+
+
+async def test_a_build_run_again_after_a_crash_counts_each_retailer_item_once(database: Database) -> None:
+    """A job whose build batches had all counted their retailer items when it crashed, resumed from the start of its
+    build (a lane's batch may commit ahead of the resume point), ends with the true count, not twice it."""
+    shop = connected_shop(database)
+    true_count = len(barcode_less(shop.shop))
+    job_id = await queue_sync(shop)
+    assert await Worker(pos(database, utcnow, shop.http)).run_next_job() is True
+    assert job_row(database, job_id).retailer_items == true_count
+    async with shop.client() as client:
+        queued = await call(client, "trigger_sync", integration_id=shop.integration_id, wait=False)
+    with database.session() as session:  # as the crash left it: counted, the resume point before the first batch
+        job = session.scalar(select(SyncJob).where(SyncJob.public_id == queued["job"]["id"]))
+        assert job is not None and true_count > 0
+        job.phase, job.checkpoint, job.retailer_items = "materialize", {"phase": "materialize", "after": 0}, true_count
+        session.commit()
+    assert await Worker(pos(database, utcnow, shop.http)).run_next_job() is True
+    done = job_row(database, queued["job"]["id"])
+    assert done.state == "succeeded", done.error_message
+    assert done.retailer_items == true_count

@@ -5,7 +5,8 @@ so one batch at a time keeps only one of the two busy. Two lanes overlap them. B
 but may commit out of order; a job must never resume past a batch that did not commit, so each batch saves the
 checkpoint `CommitOrder` gives it: its own last id only when every batch before it committed, else the last id of
 the committed prefix. A job resumed after a crash may so rebuild a batch that had committed: the offers come out
-the same, and the job's counters count them a second time, as unchanged.
+the same, and the job counts them a second time, as unchanged (its retailer-item count is settled exactly when
+the build ends).
 """
 
 from __future__ import annotations

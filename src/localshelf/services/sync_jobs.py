@@ -302,6 +302,17 @@ def save_progress(
         raise JobCancelled
 
 
+def settle_retailer_items(uow: UnitOfWork, job_id: int, runner_token: str, count: int) -> None:
+    """Set the job's retailer-item count to what its build ended with. The batches add theirs as they go (so the
+    count grows while the job runs), and a job resumed after a crash may build a batch a second time."""
+    uow.session.execute(
+        update(SyncJob)
+        .where(SyncJob.id == job_id, SyncJob.runner_token == runner_token)
+        .values(retailer_items=count)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def finish(uow: UnitOfWork, job_id: int, runner_token: str, state: str, error: str | None, now: datetime) -> None:
     """Record the outcome, unless another runner owns the job now (then nothing is written)."""
     try:

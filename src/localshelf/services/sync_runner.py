@@ -261,6 +261,12 @@ class SyncRunner:
                     group.start_soon(self._build, ticket, ids, order, lanes, (built, growth), progress)
                     after = ids[-1]
 
+        def settle(uow: UnitOfWork) -> None:
+            count = staging.barcode_less_items(uow.session, ticket.integration_id)
+            sync_jobs.settle_retailer_items(uow, ticket.job_id, ticket.runner_token, count)
+
+        await self.database.run(settle)
+
     async def _build(
         self,
         ticket: Ticket,

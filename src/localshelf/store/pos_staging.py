@@ -338,6 +338,14 @@ def offers_in_statistics(session: Session) -> int:
     return max(0, int(known or 0))
 
 
+def barcode_less_items(session: Session, integration_id: int) -> int:
+    """Live staged items without a valid barcode of their own (each a retailer item where it is stocked)."""
+    query = select(func.count()).where(
+        PosItem.integration_id == integration_id, PosItem.deleted.is_(False), PosItem.gtin.is_(None)
+    )
+    return int(session.scalar(query) or 0)
+
+
 def item_ids_after(session: Session, integration_id: int, after_id: int, limit: int) -> list[int]:
     return list(
         session.scalars(

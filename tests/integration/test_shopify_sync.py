@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from localshelf.fakes.shopify import Fault
 from localshelf.store.db import Database
+from localshelf.store.models import InStoreOffer
 from tests.conftest import call, call_error
 from tests.integration.shopify_harness import (
     STORE_COORDINATES,
@@ -61,13 +64,27 @@ async def test_offers_from_the_sync_are_found_by_local_search_at_the_store(shop:
     assert names == {"Canvas Apron - Option 1"}
 
 
+def offer_stamps(database: Database) -> dict[str, tuple[datetime, datetime]]:
+    """offer id -> (updated_at, last_inventory_sync)"""
+    with database.session() as session:
+        rows = session.execute(
+            select(InStoreOffer.public_id, InStoreOffer.updated_at, InStoreOffer.last_inventory_sync)
+        ).all()
+    return {offer: (updated, synced) for offer, updated, synced in rows if synced is not None}
+
+
 async def test_a_second_sync_changes_nothing_and_a_changed_pos_is_followed(shop: Connected) -> None:
     async with shop.client() as client:
         await map_all(client, shop)
         await call(client, "trigger_sync", integration_id=shop.integration_id)
+        first = offer_stamps(shop.database)
         again = (await call(client, "trigger_sync", integration_id=shop.integration_id))["job"]["counters"]
         assert again["offers_unchanged"] == len(expected_offers(shop))
         assert again["offers_created"] == again["offers_updated"] == again["offers_removed"] == 0
+        confirmed = offer_stamps(shop.database)
+        assert confirmed.keys() == first.keys()
+        for offer, (updated_at, synced_at) in confirmed.items():  # stock confirmed, nothing changed
+            assert updated_at == first[offer][0] and synced_at > first[offer][1]
 
         products = sorted(shop.shop.products.values(), key=lambda p: p.id)
         active = [p for p in products if p.status == "ACTIVE" and p.variants[0].barcode]

@@ -93,7 +93,10 @@ class OfferView(BaseModel):
     source: OfferSource
     last_inventory_sync: datetime | None
     confidence: Confidence = Field(description="Freshness of the stock level: confirmed <1h, likely <24h.")
-    updated_at: datetime
+    updated_at: datetime = Field(
+        description="When its price, stock, status or SKU last changed; a sync that only confirms the stock moves "
+        "last_inventory_sync instead."
+    )
 
 
 class OfferPage(BaseModel):

@@ -496,7 +496,9 @@ def update_offers(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> None:
 
 def touch_offers(session: Session, ids: Sequence[int], now: datetime) -> None:
     if ids:
-        statement = update(InStoreOffer).where(_one_of(session, InStoreOffer.id, ids)).values(last_inventory_sync=now)
+        # Confirmed, not changed: `updated_at` is kept (set to itself, or its column's onupdate would stamp it too).
+        statement = update(InStoreOffer).where(_one_of(session, InStoreOffer.id, ids))
+        statement = statement.values(last_inventory_sync=now, updated_at=InStoreOffer.updated_at)
         # (the rows are not read again in this unit of work: no need for the ORM to fetch and sync them)
         session.execute(statement.execution_options(synchronize_session=False))
 

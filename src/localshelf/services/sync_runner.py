@@ -258,7 +258,7 @@ class SyncRunner:
                         break
                     await lanes.acquire()
                     order.open(ids[-1], len(ids))
-                    group.start_soon(self._build, ticket, ids, order, lanes, (built, growth), progress)
+                    group.start_soon(self._build, ticket, ids, order, lanes, built, growth, progress)
                     after = ids[-1]
 
         def settle(uow: UnitOfWork) -> None:
@@ -273,11 +273,11 @@ class SyncRunner:
         ids: list[int],
         order: CommitOrder,
         lanes: anyio.Semaphore,
-        counted: tuple[list[int], Growth],
+        built: list[int],
+        growth: Growth,
         progress: Progress,
     ) -> None:
         """One batch's offers, in a lane of its own; its unit saves the checkpoint `order` allows."""
-        built, growth = counted
         created = [0]
 
         def write(uow: UnitOfWork) -> dict[str, int]:

@@ -145,6 +145,10 @@ class _Recorder:
             return []
         return self.session.execute(statement, parameters)
 
+    def connection(self) -> _Recorder:
+        """Statements a query runs on the session's connection (plain rows) are recorded the same way."""
+        return self
+
     def scalar(self, statement: ClauseElement) -> Any:
         self.statements.append(statement)
         return self.session.scalar(statement) if self.session is not None else None

@@ -12,6 +12,7 @@ from localshelf.domain.geo import (
     BoundingBox,
     bounding_box,
     distance_km,
+    distances_from,
     validate_coordinates,
     validate_radius,
 )
@@ -232,3 +233,13 @@ def test_bounding_box_rejects_bad_centre_or_radius() -> None:
     with pytest.raises(InvalidInput) as caught:
         bounding_box(0.0, 0.0, 0.0)
     assert caught.value.code is ErrorCode.INVALID_RADIUS
+
+
+def test_distances_from_one_origin_equal_distance_km_to_the_bit() -> None:
+    rng = random.Random(7)
+    for _ in range(2_000):
+        latitude, longitude = rng.uniform(-80, 80), rng.uniform(-180, 180)
+        to = distances_from(latitude, longitude)
+        for _ in range(5):
+            point = (latitude + rng.uniform(-1, 1), longitude + rng.uniform(-1, 1))
+            assert to(*point) == distance_km(*point, latitude, longitude)

@@ -18,6 +18,7 @@ contain every point within the radius as measured by `distance_km`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from localshelf.domain.errors import ErrorCode, InvalidInput
@@ -56,7 +57,24 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """
     b1 = _reduced_latitude(lat1)
     b2 = _reduced_latitude(lat2)
-    h = math.sin((b2 - b1) / 2) ** 2 + math.cos(b1) * math.cos(b2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return _lambert(b1, math.cos(b1), b2, math.cos(b2), lon2 - lon1)
+
+
+def distances_from(latitude: float, longitude: float) -> Callable[[float, float], float]:
+    """`distance_km(point, origin)` for many points from one origin, whose terms are computed once (a search
+    measures every store in its radius). Same operations in the same order: the same result to the bit."""
+    b2 = _reduced_latitude(latitude)
+    cos_b2 = math.cos(b2)
+
+    def to(point_latitude: float, point_longitude: float) -> float:
+        b1 = _reduced_latitude(point_latitude)
+        return _lambert(b1, math.cos(b1), b2, cos_b2, longitude - point_longitude)
+
+    return to
+
+
+def _lambert(b1: float, cos_b1: float, b2: float, cos_b2: float, delta_lon: float) -> float:
+    h = math.sin((b2 - b1) / 2) ** 2 + cos_b1 * cos_b2 * math.sin(math.radians(delta_lon) / 2) ** 2
     h = min(1.0, max(0.0, h))
     sigma = 2 * math.asin(math.sqrt(h))
     if sigma < 1e-12:

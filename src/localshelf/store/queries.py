@@ -7,6 +7,7 @@ Dialect-free: the backend-specific pre-filters and the distance table come from
 from __future__ import annotations
 
 import functools
+from collections import namedtuple
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,20 +26,13 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.orm import Bundle, Session, joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from localshelf.domain import geo, ranking
 from localshelf.domain.confidence import CONFIRMED_WITHIN, LIKELY_WITHIN
 from localshelf.store.dialects import Dialect, NearbyStore, dialect_for
 from localshelf.store.models import InStoreOffer, Location, Organization, Product, SearchTerm
 from localshelf.store.types import UtcDateTime
-
-
-def _exact_distance(
-    store_latitude: float, store_longitude: float, latitude: float, longitude: float, radius_km: float
-) -> float | None:
-    km = geo.distance_km(store_latitude, store_longitude, latitude, longitude)
-    return km if km <= radius_km else None
 
 
 @functools.lru_cache(maxsize=8)
@@ -70,10 +64,12 @@ def nearby_stores(
     if organization_id is not None:
         parameters = {**parameters, "organization_id": organization_id}
     query = _nearby_statement(dialect.name, wraps, organization_id is not None)
+    to = geo.distances_from(latitude, longitude)
     stores = []
-    for location_id, store_latitude, store_longitude in session.execute(query, parameters):
-        km = _exact_distance(store_latitude, store_longitude, latitude, longitude, radius_km)
-        if km is not None:
+    # Plain rows through the connection: the ORM's loading costs ~3 µs a row here, for ~100-1,000 stores.
+    for location_id, store_latitude, store_longitude in session.connection().execute(query, parameters):
+        km = to(store_latitude, store_longitude)
+        if km <= radius_km:
             stores.append(NearbyStore(location_id, km))
     return stores
 
@@ -122,10 +118,28 @@ def _freshness() -> ColumnElement[float]:
     )
 
 
-# What a search or availability answer shows of each row (`services.present.store_stock`, `product_summary`),
-# as bundles: plain named rows, without the ORM's identity map or the columns nobody reads.
-_OFFER: Bundle[Any] = Bundle(
-    "offer",
+class _Shape:
+    """What a search or availability answer shows of each row (`services.present.store_stock`,
+    `product_summary`): columns read as one flat row through the connection, handed out as named parts.
+
+    The ORM's loading (entities, or bundles) cost ~0.4 ms a statement plus ~20 µs a row on top of the driver
+    (search benchmark); plain rows skip it, and the parts keep the attribute names the presenters read."""
+
+    def __init__(self, **parts: Sequence[Any]) -> None:
+        self.columns = [column for group in parts.values() for column in group]
+        self._parts: list[tuple[Any, int, int]] = []
+        start = 0
+        for name, group in parts.items():
+            self._parts.append((namedtuple(name, [column.key for column in group]), start, start + len(group)))
+            start += len(group)
+
+    def split(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        """(part, ..., then the row's columns after the parts)."""
+        named = tuple(part._make(row[first:last]) for part, first, last in self._parts)
+        return named + tuple(row[len(self.columns) :])
+
+
+_OFFER = (
     InStoreOffer.public_id,
     InStoreOffer.sku,
     InStoreOffer.price_minor,
@@ -134,8 +148,7 @@ _OFFER: Bundle[Any] = Bundle(
     InStoreOffer.status,
     InStoreOffer.last_inventory_sync,
 )
-_LOCATION: Bundle[Any] = Bundle(
-    "location",
+_LOCATION = (
     Location.public_id,
     Location.name,
     Location.address_line1,
@@ -148,8 +161,13 @@ _LOCATION: Bundle[Any] = Bundle(
     Location.longitude,
     Location.phone,
 )
-_ORGANIZATION: Bundle[Any] = Bundle("organization", Organization.public_id)
-_PRODUCT: Bundle[Any] = Bundle("product", Product.public_id, Product.gtin, Product.name, Product.brand)
+_SEARCH_HIT = _Shape(
+    offer=_OFFER,
+    location=_LOCATION,
+    product=(Product.public_id, Product.gtin, Product.name, Product.brand),
+    organization=(Organization.public_id,),
+)
+_STORE_OFFER = _Shape(offer=_OFFER, location=_LOCATION, organization=(Organization.public_id,))
 
 
 @functools.lru_cache(maxsize=64)
@@ -184,7 +202,7 @@ def _search_statement(dialect_name: str, term_count: int) -> Select[Any]:
         .subquery("best")
     )
     return (
-        select(_OFFER, _LOCATION, _PRODUCT, _ORGANIZATION, best.c.distance_km, best.c.score)
+        select(*_SEARCH_HIT.columns, best.c.distance_km, best.c.score)
         .select_from(InStoreOffer)
         .join(best, best.c.id == InStoreOffer.id)
         .join(Product, Product.id == InStoreOffer.product_id)
@@ -205,7 +223,7 @@ def search_offers(
     now: datetime,
 ) -> list[tuple[Any, ...]]:
     """Offers for products matching every term, in the `nearby` stores, best first: rows of
-    (offer, location, product, organization, distance_km, score), the first four named bundles.
+    (offer, location, product, organization, distance_km, score), the first four named parts (`_Shape`).
 
     Plan shape (PostgreSQL, city scale): the matching products (GIN text index, then the exact word test)
     hashed (SQLite: materialized, then probed through an automatic index); the nearby stores' in-stock offers
@@ -225,13 +243,14 @@ def search_offers(
         "confirmed_since": now - CONFIRMED_WITHIN,
         "likely_since": now - LIKELY_WITHIN,
     }
-    return [tuple(row) for row in session.execute(_search_statement(dialect.name, len(terms)), parameters)]
+    rows = session.connection().execute(_search_statement(dialect.name, len(terms)), parameters)
+    return [_SEARCH_HIT.split(row) for row in rows]
 
 
 @functools.lru_cache(maxsize=4)
 def _availability_statement(dialect_name: str, wraps: bool) -> Select[Any]:
     return (
-        select(_OFFER, _LOCATION, _ORGANIZATION)
+        select(*_STORE_OFFER.columns)
         .select_from(InStoreOffer)
         .join(Location, Location.id == InStoreOffer.location_id)
         .join(Organization, Organization.id == InStoreOffer.organization_id)
@@ -247,17 +266,19 @@ def availability(
     session: Session, dialect: Dialect, product_id: int, latitude: float, longitude: float, radius_km: float
 ) -> list[tuple[Any, Any, Any, float]]:
     """The product's offers at published stores within the radius, nearest first: (offer, location,
-    organization, distance_km), the first three named bundles.
+    organization, distance_km), the first three named parts (`_Shape`).
 
     Starts from the product's offers (a handful) rather than from the stores nearby (a thousand
     in a city at 10 km): the radius pre-filter applies to the joined locations.
     """
     wraps, parameters = dialect.radius_values(latitude, longitude, radius_km)
     query = _availability_statement(dialect.name, wraps)
+    to = geo.distances_from(latitude, longitude)
     found = []
-    for offer, location, organization in session.execute(query, {**parameters, "product_id": product_id}):
-        km = _exact_distance(location.latitude, location.longitude, latitude, longitude, radius_km)
-        if km is not None:
+    for row in session.connection().execute(query, {**parameters, "product_id": product_id}):
+        offer, location, organization = _STORE_OFFER.split(row)
+        km = to(location.latitude, location.longitude)
+        if km <= radius_km:
             found.append((offer, location, organization, km))
     return sorted(found, key=lambda hit: (hit[3], hit[0].public_id))
 

@@ -7,13 +7,14 @@ At most one job per integration is queued or running: a partial unique index hol
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Update, and_, bindparam, case, func, or_, select, update
 
 from localshelf.domain.auth import Role
 from localshelf.domain.errors import Conflict, ErrorCode, Unavailable
@@ -280,26 +281,49 @@ def save_progress(
     One UPDATE guarded by the runner's token and the job's state (it locks the row, as `_owned` does); only when
     it finds no row is the job read to tell a takeover from a cancel. A 100k-SKU sync saves ~2,700 pages: a
     locking SELECT before each write cost 1.7 s of its statement time."""
-    counters = {name: getattr(SyncJob, name) + delta for name, delta in deltas.items()}
-    resume_at: Any = checkpoint
+    counters = tuple(sorted(deltas))
+    statement = _progress_update(counters, never_back)
+    values = {
+        "job": job_id,
+        "runner": runner_token,
+        "new_phase": phase,
+        "new_checkpoint": checkpoint,
+        "now": now,
+        "never_back_value": checkpoint[never_back] if never_back is not None else None,
+        **{f"delta_{name}": deltas[name] for name in counters},
+    }
+    uow.session.flush()
+    saved = uow.session.connection().execute(statement, values)
+    if saved.rowcount != 1:
+        _owned(uow, job_id, runner_token)  # raises JobLost when another runner owns it
+        raise JobCancelled
+
+
+@functools.cache
+def _progress_update(counters: tuple[str, ...], never_back: str | None) -> Update:
+    """`save_progress`'s UPDATE for these counters, built once: a sync saves a page every ~20 ms, and building
+    the statement and its cache key each time was a tenth of a 20k-SKU sync's Python (py-spy)."""
+    checkpoint: Any = bindparam("new_checkpoint", type_=SyncJob.checkpoint.type)
     if never_back is not None:
         stored = SyncJob.checkpoint[never_back].as_integer()
-        kept = and_(SyncJob.phase == phase, stored > checkpoint[never_back])
-        resume_at = case((kept, SyncJob.checkpoint), else_=bindparam(None, checkpoint, type_=SyncJob.checkpoint.type))
-    saved = uow.session.execute(
+        kept = and_(SyncJob.phase == bindparam("new_phase"), stored > bindparam("never_back_value", type_=Integer))
+        checkpoint = case((kept, SyncJob.checkpoint), else_=checkpoint)
+    return (
         update(SyncJob)
         .where(
-            SyncJob.id == job_id,
-            SyncJob.runner_token == runner_token,
+            SyncJob.id == bindparam("job"),
+            SyncJob.runner_token == bindparam("runner"),
             SyncJob.state == "running",
             SyncJob.cancel_requested.is_(False),
         )
-        .values(phase=phase, checkpoint=resume_at, heartbeat_at=now, **counters)
-        .execution_options(synchronize_session=False)
+        .values(
+            phase=bindparam("new_phase"),
+            checkpoint=checkpoint,
+            heartbeat_at=bindparam("now", type_=SyncJob.heartbeat_at.type),
+            **{name: getattr(SyncJob, name) + bindparam(f"delta_{name}", type_=Integer) for name in counters},
+        )
+        .execution_options(preserve_rowcount=True)
     )
-    if saved.rowcount != 1:  # type: ignore[attr-defined]
-        _owned(uow, job_id, runner_token)  # raises JobLost when another runner owns it
-        raise JobCancelled
 
 
 def settle_retailer_items(uow: UnitOfWork, job_id: int, runner_token: str, count: int) -> None:

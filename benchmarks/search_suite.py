@@ -33,7 +33,6 @@ from localshelf.domain.geo import distance_km
 from localshelf.domain.gtin import normalize_gtin
 from localshelf.domain.text import query_terms
 from localshelf.server.app import build_server
-from localshelf.services.lookup import product_by_gtin
 from localshelf.store import queries
 from localshelf.store.db import Database
 from localshelf.store.dialects import DISTANCE_FUNCTION, NearbyStore
@@ -254,7 +253,7 @@ def availability_statements(
     session: Session, database: Database, call: AvailabilityCall, product_ids: dict[str, int]
 ) -> list[ClauseElement]:
     gtin14 = normalize_gtin(call.gtin)
-    lookup, _ = _recorded(product_by_gtin, gtin14)
+    lookup, _ = _recorded(queries.product_row_by_gtin, gtin14)
     offers, _ = _recorded(
         queries.availability,
         database.rules,

@@ -7,7 +7,6 @@ from datetime import datetime
 from localshelf.domain import ranking
 from localshelf.domain.gtin import normalize_gtin
 from localshelf.domain.text import edit_distance, query_terms, trigram_similarity
-from localshelf.services.lookup import product_by_gtin
 from localshelf.services.present import product_summary, store_stock
 from localshelf.services.views import (
     Availability,
@@ -91,7 +90,7 @@ def check_product_availability(
     uow: UnitOfWork, gtin: str, latitude: float, longitude: float, radius_km: float, now: datetime
 ) -> Availability:
     gtin14 = normalize_gtin(gtin)
-    product = product_by_gtin(uow.session, gtin14)
+    product = queries.product_row_by_gtin(uow.session, gtin14)
     if product is None:
         return Availability(gtin=gtin14, product=None, radius_km=radius_km, in_stock_store_count=0, stores=[])
     rows = queries.availability(uow.session, uow.dialect, product.id, latitude, longitude, radius_km)

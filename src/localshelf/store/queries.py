@@ -168,6 +168,16 @@ _SEARCH_HIT = _Shape(
     organization=(Organization.public_id,),
 )
 _STORE_OFFER = _Shape(offer=_OFFER, location=_LOCATION, organization=(Organization.public_id,))
+_PRODUCT = _Shape(product=(Product.id, Product.public_id, Product.gtin, Product.name, Product.brand))
+_PRODUCT_BY_GTIN = select(*_PRODUCT.columns).where(Product.gtin == bindparam("gtin", type_=Product.gtin.type))
+
+
+def product_row_by_gtin(session: Session, gtin: str) -> Any | None:
+    """The product with this GTIN-14 as a named part (id, public_id, gtin, name, brand), or None: what an
+    availability answer shows of it, read as a plain row (`_Shape`)."""
+    for row in session.connection().execute(_PRODUCT_BY_GTIN, {"gtin": gtin}):
+        return _PRODUCT.split(row)[0]
+    return None
 
 
 @functools.lru_cache(maxsize=64)

@@ -78,6 +78,7 @@ class _ToLocalFake(httpx.AsyncBaseTransport):
 class RemoteFake:
     port: int
     variants: int  # POS items in its catalog
+    pid: int | None  # the fake's process (its CPU time is read from /proc)
 
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=_ToLocalFake(self.port), timeout=60)
@@ -112,7 +113,7 @@ def remote_fake(shop: Connected, products: int, locations: int, seed: int) -> It
     process.start()
     try:
         port, variants = ready.get(timeout=600)
-        yield RemoteFake(port, variants)
+        yield RemoteFake(port, variants, process.pid)
     finally:
         process.terminate()
         process.join(timeout=30)

@@ -23,6 +23,8 @@ from time import perf_counter
 import anyio
 from sqlalchemy import func, select
 
+from benchmarks import cpu
+from benchmarks.cpu import CpuSeconds
 from benchmarks.databases import bench_database
 from benchmarks.report import Measure
 from benchmarks.scales import Scale
@@ -58,6 +60,7 @@ class Run:
     setup_rss_mb: float  # resident set before the timed part (the fake's catalog, imports)
     state: str
     resync_seconds: float | None = None  # a second full sync of the unchanged catalog (RESYNC_SIZES only)
+    cpu: CpuSeconds | None = None  # over the timed part: this process, the fake's, PostgreSQL's (`benchmarks.cpu`)
 
     @property
     def offers_per_s(self) -> float:
@@ -66,6 +69,10 @@ class Run:
     @property
     def skus_per_s(self) -> float:
         return self.skus / self.seconds
+
+    @property
+    def cpu_ms_per_offer(self) -> float | None:
+        return None if self.cpu is None or not self.offers else self.cpu.total * 1000 / self.offers
 
 
 def _status_mb(field: str) -> float | None:
@@ -180,9 +187,10 @@ async def _measure_naive(database: Database, skus: int) -> Run:
     shop = connected_shop(database, products=skus, locations_count=LOCATIONS, seed=SEED)
     await map_and_queue(shop)
     setup_rss = _rss_mb()
-    started = perf_counter()
+    before, started = cpu.snapshot(None, postgres=database.dialect == "postgresql"), perf_counter()
     written, offers = await anyio.to_thread.run_sync(_naive_upsert, shop, BASELINE_OFFERS)
-    return Run(written, offers, perf_counter() - started, _peak_rss_mb(), setup_rss, "naive")
+    seconds, used = perf_counter() - started, cpu.snapshot(None, postgres=database.dialect == "postgresql") - before
+    return Run(written, offers, seconds, _peak_rss_mb(), setup_rss, "naive", cpu=used)
 
 
 async def _measure_sync(database: Database, skus: int) -> Run:
@@ -190,12 +198,14 @@ async def _measure_sync(database: Database, skus: int) -> Run:
     with remote_fake(shop, skus, LOCATIONS, SEED) as fake:
         await map_and_queue(shop, fake.http)
         setup_rss = _rss_mb()
-        started = perf_counter()
+        on_postgres = database.dialect == "postgresql"
+        before, started = cpu.snapshot(fake.pid, on_postgres), perf_counter()
         state = await run_queued_sync(shop, fake.http)
-        seconds = perf_counter() - started
+        seconds, used = perf_counter() - started, cpu.snapshot(fake.pid, on_postgres) - before
         resync_seconds = await _time_resync(shop, fake.http) if skus in RESYNC_SIZES else None
     # the sync handles every POS item (barcode-less ones become retailer items); the baseline only GTIN offers
-    return Run(fake.variants, _offer_count(database), seconds, _peak_rss_mb(), setup_rss, state, resync_seconds)
+    offers = _offer_count(database)
+    return Run(fake.variants, offers, seconds, _peak_rss_mb(), setup_rss, state, resync_seconds, used)
 
 
 async def _time_resync(shop: Connected, http: HttpFactory) -> float:
@@ -278,6 +288,7 @@ def _measures(backend: str, scale: Scale, skus: int, sync: Run, naive: Run) -> l
             notes,
         ),
         *_resync_measures(label, sync, notes),
+        *_cpu_measures(label, sync, naive, naive_name, notes),
     ]
 
 
@@ -286,6 +297,47 @@ def _resync_measures(label: str, sync: Run, notes: dict[str, object]) -> list[Me
         return []
     name = "the first sync of the same catalog, same run"
     return [Measure(SUITE, f"{label}: re-sync seconds", sync.resync_seconds, "s", sync.seconds, name, notes=notes)]
+
+
+def _cpu_measures(label: str, sync: Run, naive: Run, naive_name: str, notes: dict[str, object]) -> list[Measure]:
+    """CPU per offer, all parties together: what bounds offers/s once every core is busy. The notes give each
+    party's seconds, how many cores the sync kept busy on average, and the rate this machine's cores could reach
+    at this CPU cost were they all busy the whole time."""
+    if sync.cpu is None or sync.cpu_ms_per_offer is None or naive.cpu_ms_per_offer is None:
+        return []
+    cores = os.cpu_count() or 1
+    used = sync.cpu
+    cpu_notes = {
+        **notes,
+        "cpu_seconds": {"app": round(used.app, 2), "fake": _rounded(used.fake), "postgres": _rounded(used.postgres)},
+        "cores_busy": round(used.total / sync.seconds, 2),
+        "cores": cores,
+        "offers_per_s_if_every_core_busy": round(cores * 1000 / sync.cpu_ms_per_offer),
+    }
+    return [
+        Measure(
+            SUITE,
+            f"{label}: CPU per offer",
+            sync.cpu_ms_per_offer,
+            "ms",
+            naive.cpu_ms_per_offer,
+            naive_name,
+            notes=cpu_notes,
+        ),
+        Measure(
+            SUITE,
+            f"{label}: cores busy",
+            used.total / sync.seconds,
+            "cores",
+            float(cores),
+            "this machine's cores",
+            notes=cpu_notes,
+        ),
+    ]
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 2)
 
 
 def sizes(scale: Scale) -> tuple[int, ...]:

@@ -7,7 +7,10 @@ queues a full sync; `run_queued_sync` claims and runs it with the real `SyncRunn
 
 `remote_fake` serves the same seeded catalog from a process of its own (uvicorn on 127.0.0.1, real HTTP):
 Shopify is remote in production, so the process that syncs should not hold the POS's whole catalog in its
-memory (a 100k-SKU fake catalog alone is ~190 MB) nor spend its CPU answering itself.
+memory (a 100k-SKU fake catalog alone is ~190 MB) nor spend its CPU answering itself. It answers instantly, as
+the suite asks of it: every GraphQL answer a full sync asks for is rendered once before the timed part
+(`AnsweringInstantly`), by the real connector reading the whole catalog, and served as stored bytes; rendering a
+page took ~2 ms of the fake's CPU, on the sync's critical path and on the same two cores.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from multiprocessing import get_context
 from multiprocessing.queues import Queue
 from typing import Any
 
+import anyio
 import httpx
 import sqlalchemy as sa
+from starlette.types import Message, Receive, Scope, Send
 
 from localshelf.fakes.shopify import FakeShopify, Shop
+from localshelf.pos.registry import connector
 from localshelf.services import pos_gateway, pos_locations, sync_jobs
 from localshelf.services.pos_flows import PosContext
-from localshelf.services.pos_gateway import HttpFactory
+from localshelf.services.pos_gateway import HttpFactory, require_app
 from localshelf.services.pos_locations import LocationMapping
 from localshelf.store.db import Database
 from localshelf.store.models import Integration
@@ -84,6 +90,65 @@ class RemoteFake:
         return httpx.AsyncClient(transport=_ToLocalFake(self.port), timeout=60)
 
 
+class AnsweringInstantly:
+    """The fake, with each GraphQL answer it gave stored by (access token, request body) and given again as the same
+    bytes. The catalog does not change while a sync suite runs, so a stored answer stays right; the cost bucket
+    refills at 100,000 points/s, so its throttle status is the same full bucket every time."""
+
+    def __init__(self, app: FakeShopify) -> None:
+        self._app = app
+        self._answers: dict[tuple[bytes, bytes], tuple[int, list[Any], bytes]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/graphql.json"):
+            await self._app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        key = (dict(scope["headers"]).get(b"x-shopify-access-token", b""), body)
+        answer = self._answers.get(key) or await self._rendered(scope, body)
+        if answer[0] == 200 and b'"errors"' not in answer[2]:  # never a throttled or failed answer
+            self._answers[key] = answer
+        status, headers, content = answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    async def _rendered(self, scope: Scope, body: bytes) -> tuple[int, list[Any], bytes]:
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        started: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def replay() -> Message:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self._app(scope, replay, capture)
+        return started["status"], list(started.get("headers", [])), b"".join(chunks)
+
+
+async def render_a_full_sync(app: AnsweringInstantly, token: str) -> None:
+    """Read the whole catalog as a full sync does (same connector, same settings, so the same request bodies)."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+        reader = connector("shopify").catalog(client, require_app(settings(), "shopify"), SHOP, token)
+        await reader.shop_currency()
+        await reader.prices_include_tax()
+        locations = await reader.locations()
+        async for _page in reader.items(after=None, updated_since=None):
+            pass
+        for location in locations:
+            async for _levels in reader.stock(location.external_id, after=None):
+                pass
+
+
 def _serve_fake(products: int, locations: int, seed: int, token: str, ready: Queue[Any]) -> None:
     """Entry point of the fake's process: the harness's catalog (same seed, same ids), served until killed."""
     import uvicorn
@@ -91,13 +156,16 @@ def _serve_fake(products: int, locations: int, seed: int, token: str, ready: Que
     state = build_state(products, locations, seed, time.time(), token)
     shop = state.shops[SHOP]
     index_variants(shop)
+    shop.bucket.restore_rate = 1e9  # in-process the pages follow each other within microseconds: never throttled
+    app = AnsweringInstantly(FakeShopify(state))
+    anyio.run(render_a_full_sync, app, token)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted sockets inherit it: without it uvicorn's separate header and body writes meet the client's
     # delayed ACK and every answer waits ~40 ms (Nagle).
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(FakeShopify(state), log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     ready.put((listener.getsockname()[1], sum(len(p.variants) for p in shop.products.values())))
     server.run(sockets=[listener])
 

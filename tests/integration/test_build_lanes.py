@@ -58,7 +58,7 @@ async def test_batches_sharing_gtins_and_skus_build_in_two_lanes_exactly(postgis
         elif index % 3 == 1 and index < 60:
             one.barcode = two.barcode = None
             two.sku = first[59 - index].sku = f"SHARED-{index:03d}"
-    assert sync_runner.BUILD_LANES == 2
+    assert sync_runner.LANES == 2
     async with shop.client() as client:
         await map_all(client, shop)
         job = (await call(client, "trigger_sync", integration_id=shop.integration_id))["job"]

@@ -236,12 +236,18 @@ async def test_a_killed_sync_is_taken_over_once_stale_and_resumes_after_its_last
     killed = job_row(database, job_id)
     assert killed.state == "running" and killed.phase == phase and killed.finished_at is None
     checkpoint = dict(killed.checkpoint or {})
+    # Pages are staged in two lanes on PostgreSQL: when the child parked at its second page, a third may have
+    # committed too. The job resumes after the committed prefix its checkpoint names, and counted exactly that.
+    saved_pages = int(checkpoint.get("page", -1)) + 1
     if phase == "items":
-        assert checkpoint["phase"] == "items" and decode_cursor(checkpoint["cursor"]) == products[199].id
-        assert killed.items_seen == len(variants_of(products[:200])) and killed.products_seen == 200
-        assert staged_variants(database, shop.integration_id) == variants_of(products[:200])
+        assert checkpoint["phase"] == "items" and saved_pages in ((2,) if database.dialect == "sqlite" else (2, 3))
+        read = products[: saved_pages * PAGE_SIZE]
+        assert decode_cursor(checkpoint["cursor"]) == read[-1].id
+        assert killed.items_seen == len(variants_of(read)) and killed.products_seen == len(read)
+        staged = staged_variants(database, shop.integration_id)
+        assert staged == variants_of(read) if database.dialect == "sqlite" else staged >= variants_of(read)
     elif phase == "stock":
-        assert checkpoint == {"phase": "stock", "location": 1}
+        assert {k: v for k, v in checkpoint.items() if k != "page"} == {"phase": "stock", "location": 1}
         first_levels = [level for level in shop.shop.levels if gid("Location", level[1]) == first_store]
         assert killed.stock_levels_seen == len(first_levels) and killed.items_seen == len(variants_of(products))
     else:
@@ -273,7 +279,7 @@ async def test_a_killed_sync_is_taken_over_once_stale_and_resumes_after_its_last
     stock_reads = {variables["locationId"] for variables in tap.variables("LocationInventory")}
     if phase == "items":
         assert product_reads[0] == checkpoint["cursor"] and None not in product_reads
-        assert len(product_reads) == pages - 2
+        assert len(product_reads) == pages - saved_pages
         assert stock_reads == {first_store, second_store}
     elif phase == "stock":
         assert product_reads == [] and stock_reads == {second_store}

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-import anyio
 from sqlalchemy.exc import DBAPIError
 
 from localshelf.config import Settings
 from localshelf.pos.catalog import staged_item, staged_stock
 from localshelf.pos.contract import CatalogReader, PosAuthError, PosBadResponse, PosError, PosLocation
 from localshelf.services import pos_gateway, pos_locations, sync_jobs
-from localshelf.services.lanes import CommitOrder, single_error
+from localshelf.services.lanes import CommitOrder, Lanes, PageCheckpoints, lanes
 from localshelf.services.materialize import BATCH, Tally, materialize
 from localshelf.services.pos_gateway import HttpFactory
 from localshelf.services.read_ahead import read_ahead
@@ -34,8 +34,9 @@ from localshelf.store.db import Database, UnitOfWork, is_deadlock
 from localshelf.store.models import Integration
 
 logger = logging.getLogger("localshelf.sync")
-BUILD_LANES = 2  # PostgreSQL: materialization batches in flight at once (SQLite has one writer: one)
+LANES = 2  # PostgreSQL: units in flight at once, pages being staged or batches being built (SQLite: one writer)
 K = TypeVar("K")
+T = TypeVar("T")
 
 Progress = Callable[[float, float | None, str], Awaitable[None]]
 # Told (provider, end state) when a job ends here: the server counts them (server/metrics.py).
@@ -150,7 +151,10 @@ class SyncRunner:
         checkpoint: dict[str, Any] | Callable[[], dict[str, Any]],
         never_back: str | None = None,
     ) -> None:
-        """Write a page (or a batch) and its checkpoint in one unit; a callable checkpoint is asked for last."""
+        """Write a page (or a batch) and its checkpoint in one unit; a callable checkpoint is asked for last.
+
+        A unit PostgreSQL rolled back to break a deadlock runs again once the other one's locks are gone: two lanes'
+        units may share rows (a GTIN, a SKU; an item two pages of a listing both return)."""
 
         def unit(uow: UnitOfWork) -> None:
             staging.commit_without_flush_wait(uow)
@@ -160,17 +164,65 @@ class SyncRunner:
                 uow, ticket.job_id, ticket.runner_token, saved["phase"], saved, deltas, self.clock(), never_back
             )
 
-        await self.database.run(unit)
+        await self._retried_on_deadlock(unit)
+
+    async def _save_page(
+        self,
+        ticket: Ticket,
+        write: Callable[[UnitOfWork], None],
+        pages: PageCheckpoints,
+        page: int,
+        told: Callable[[dict[str, int]], Awaitable[None]] | None = None,
+    ) -> None:
+        """A listing page's unit (in a lane): the page, and the checkpoint and totals of the committed prefix; then
+        `told` the totals after each page that checkpoint newly covers."""
+
+        def unit(uow: UnitOfWork) -> int:
+            staging.commit_without_flush_wait(uow)
+            write(uow)
+            saved, totals = pages.for_unit(page)
+            sync_jobs.save_progress(
+                uow, ticket.job_id, ticket.runner_token, saved["phase"], saved, {}, self.clock(), "page", totals
+            )
+            return int(saved["page"])
+
+        saved = await self._retried_on_deadlock(unit)
+        for totals in pages.committed(page, saved):
+            if told is not None:
+                await told(totals)
+
+    async def _save_pages_end(
+        self, ticket: Ticket, pages: PageCheckpoints, told: Callable[[dict[str, int]], Awaitable[None]] | None = None
+    ) -> None:
+        """Every page handed out committed: save the last checkpoint and totals. The last page to commit may have
+        asked for its checkpoint before the pages before it were counted committed, and saved an earlier one."""
+        await self._save_page(ticket, lambda _uow: None, pages, pages.last, told)
+
+    async def _retried_on_deadlock(self, unit: Callable[[UnitOfWork], T]) -> T:
+        try:
+            return await self.database.run(unit)
+        except DBAPIError as exc:
+            if not is_deadlock(exc):
+                raise
+            return await self.database.run(unit)
+
+    def _lanes(self) -> AbstractAsyncContextManager[Lanes]:
+        return lanes(LANES if self.database.dialect == "postgresql" else 1)
 
     async def _items(
         self, ticket: Ticket, reader: CatalogReader, checkpoint: dict[str, Any], progress: Progress
     ) -> dict[str, Any]:
         since = ticket.last_success_started_at if ticket.kind == "incremental" else None
         full = ticket.kind != "incremental"
-        read = 0
         previous: frozenset[str] = frozenset()
+        counted = {name: ticket.counters.get(name, 0) for name in ("items_seen", "products_seen", "errors")}
+        numbered = PageCheckpoints({**checkpoint, "phase": "items"}, counted)
+
+        async def told(totals: dict[str, int]) -> None:
+            await progress(totals["items_seen"], None, f"read {totals['items_seen']} POS items")
+
         pages = reader.items(after=checkpoint.get("cursor"), updated_since=since)
-        async with read_ahead(pages) as pages_ahead:
+        async with read_ahead(pages) as pages_ahead, self._lanes() as running:
             async for page in pages_ahead:
                 previous = _not_repeated(previous, frozenset(item.external_id for item in page.items), "items")
                 now = self.clock()
@@ -178,19 +230,14 @@ class SyncRunner:
                 products = len({item.product_external_id for item in page.items})
                 following = {"phase": "items", "cursor": page.next_cursor} if page.next_cursor else {"phase": "stock"}
 
-                def write(
-                    uow: UnitOfWork,
-                    rows: list[dict[str, Any]] = rows,
-                    products: int = products,
-                    skipped: int = page.skipped,
-                ) -> dict[str, int]:
+                def write(uow: UnitOfWork, rows: list[dict[str, Any]] = rows) -> None:
                     staging.upsert_items(uow, ticket.integration_id, rows, ticket.job_id if full else None)
-                    return {"items_seen": len(rows), "products_seen": products + skipped, "errors": skipped}
 
-                await self._save(ticket, write, following)
-                read += len(rows)
-                await progress(read, None, f"read {read} POS items")
-        return {"phase": "stock"}
+                counts = {"items_seen": len(rows), "products_seen": products + page.skipped, "errors": page.skipped}
+                number = numbered.open(following, counts)
+                await running.start(self._save_page, ticket, write, numbered, number, told)
+        await self._save_pages_end(ticket, numbered, told)
+        return {"phase": "stock", "page": numbered.last}
 
     async def _stock(
         self,
@@ -202,10 +249,12 @@ class SyncRunner:
     ) -> dict[str, Any]:
         full = ticket.kind != "incremental"
         start, cursor = int(checkpoint.get("location", 0)), checkpoint.get("cursor")
+        counted = {"stock_levels_seen": ticket.counters.get("stock_levels_seen", 0)}
+        numbered = PageCheckpoints({**checkpoint, "phase": "stock"}, counted)
         for index in range(start, len(active)):
             previous: frozenset[tuple[str, str]] = frozenset()
             pages = reader.stock(active[index].external_id, after=cursor if index == start else None)
-            async with read_ahead(pages) as stock_ahead:
+            async with read_ahead(pages) as stock_ahead, self._lanes() as running:
                 async for page in stock_ahead:
                     keys = frozenset((level.inventory_item_id, level.location_external_id) for level in page.stock)
                     previous = _not_repeated(previous, keys, "stock levels")
@@ -217,11 +266,12 @@ class SyncRunner:
                         else {"phase": "stock", "location": index + 1}
                     )
 
-                    def write(uow: UnitOfWork, rows: list[dict[str, Any]] = rows) -> dict[str, int]:
+                    def write(uow: UnitOfWork, rows: list[dict[str, Any]] = rows) -> None:
                         staging.upsert_stock(uow, ticket.integration_id, rows, ticket.job_id if full else None)
-                        return {"stock_levels_seen": len(rows)}
 
-                    await self._save(ticket, write, following)
+                    number = numbered.open(following, {"stock_levels_seen": len(rows)})
+                    await running.start(self._save_page, ticket, write, numbered, number)
+            await self._save_pages_end(ticket, numbered)  # the location's every page committed, and saved so
             await progress(index + 1, len(active), f"read stock of {index + 1} of {len(active)} POS locations")
         listed = [loc.external_id for loc in active]
 
@@ -238,28 +288,23 @@ class SyncRunner:
     async def _materialize(self, ticket: Ticket, checkpoint: dict[str, Any], progress: Progress) -> None:
         after = int(checkpoint.get("after", 0))
         order = CommitOrder(after)
-        lanes = anyio.Semaphore(BUILD_LANES if self.database.dialect == "postgresql" else 1)
         known = await self.database.read(lambda uow: staging.offers_in_statistics(uow.session))
         growth = Growth(known)
         built = [0]
         await self.database.run(lambda uow: staging.refresh_statistics(uow.session, staged=True))
-        with single_error():
-            async with anyio.create_task_group() as group:
-                while True:
-                    if growth.doubled():
-                        growth.refreshed()
-                        await self.database.run(lambda uow: staging.refresh_statistics(uow.session, staged=False))
-                    ids = await self.database.read(
-                        lambda uow, after=after: staging.item_ids_after(
-                            uow.session, ticket.integration_id, after, BATCH
-                        )
-                    )
-                    if not ids:
-                        break
-                    await lanes.acquire()
-                    order.open(ids[-1], len(ids))
-                    group.start_soon(self._build, ticket, ids, order, lanes, built, growth, progress)
-                    after = ids[-1]
+        async with self._lanes() as running:
+            while True:
+                if growth.doubled():
+                    growth.refreshed()
+                    await self.database.run(lambda uow: staging.refresh_statistics(uow.session, staged=False))
+                ids = await self.database.read(
+                    lambda uow, after=after: staging.item_ids_after(uow.session, ticket.integration_id, after, BATCH)
+                )
+                if not ids:
+                    break
+                order.open(ids[-1], len(ids))
+                await running.start(self._build, ticket, ids, order, built, growth, progress)
+                after = ids[-1]
 
         def settle(uow: UnitOfWork) -> None:
             count = staging.barcode_less_items(uow.session, ticket.integration_id)
@@ -272,7 +317,6 @@ class SyncRunner:
         ticket: Ticket,
         ids: list[int],
         order: CommitOrder,
-        lanes: anyio.Semaphore,
         built: list[int],
         growth: Growth,
         progress: Progress,
@@ -294,19 +338,9 @@ class SyncRunner:
         def following() -> dict[str, Any]:
             return {"phase": "materialize", "after": order.resumable_after(ids[-1])}
 
-        try:
-            try:
-                await self._save(ticket, write, following, never_back="after")
-            except DBAPIError as exc:
-                if not is_deadlock(exc):
-                    raise
-                # The other lane's batch shared a row with this one (a GTIN, a SKU) and PostgreSQL chose this unit
-                # to break the wait; it rolled back, and runs again once the other one's locks are gone.
-                await self._save(ticket, write, following, never_back="after")
-            growth.add(created[0])
-            joined = order.committed(ids[-1])
-            if joined:
-                built[0] += joined
-                await progress(built[0], None, f"built offers for {built[0]} POS items")
-        finally:
-            lanes.release()
+        await self._save(ticket, write, following, never_back="after")
+        growth.add(created[0])
+        joined = order.committed(ids[-1])
+        if joined:
+            built[0] += joined
+            await progress(built[0], None, f"built offers for {built[0]} POS items")

@@ -236,11 +236,13 @@ async def test_a_killed_sync_is_taken_over_once_stale_and_resumes_after_its_last
     killed = job_row(database, job_id)
     assert killed.state == "running" and killed.phase == phase and killed.finished_at is None
     checkpoint = dict(killed.checkpoint or {})
-    # Pages are staged in two lanes on PostgreSQL: when the child parked at its second page, a third may have
-    # committed too. The job resumes after the committed prefix its checkpoint names, and counted exactly that.
+    # Pages are staged in two lanes on PostgreSQL: while the child's second page waited in its progress report, the
+    # other lane went on, so more pages may have committed before the kill. The job resumes after the committed
+    # prefix its checkpoint names, and counted exactly that. SQLite writes one page at a time: exactly two.
     saved_pages = int(checkpoint.get("page", -1)) + 1
     if phase == "items":
-        assert checkpoint["phase"] == "items" and saved_pages in ((2,) if database.dialect == "sqlite" else (2, 3))
+        assert checkpoint["phase"] == "items"
+        assert saved_pages == 2 if database.dialect == "sqlite" else 2 <= saved_pages < pages
         read = products[: saved_pages * PAGE_SIZE]
         assert decode_cursor(checkpoint["cursor"]) == read[-1].id
         assert killed.items_seen == len(variants_of(read)) and killed.products_seen == len(read)

@@ -151,10 +151,8 @@ class SyncRunner:
         checkpoint: dict[str, Any] | Callable[[], dict[str, Any]],
         never_back: str | None = None,
     ) -> None:
-        """Write a page (or a batch) and its checkpoint in one unit; a callable checkpoint is asked for last.
-
-        A unit PostgreSQL rolled back to break a deadlock runs again once the other one's locks are gone: two lanes'
-        units may share rows (a GTIN, a SKU; an item two pages of a listing both return)."""
+        """Write a batch (or what closes a phase) and its checkpoint in one unit; a callable checkpoint is asked for
+        last."""
 
         def unit(uow: UnitOfWork) -> None:
             staging.commit_without_flush_wait(uow)
@@ -199,6 +197,8 @@ class SyncRunner:
         await self._save_page(ticket, lambda _uow: None, pages, pages.last, told)
 
     async def _retried_on_deadlock(self, unit: Callable[[UnitOfWork], T]) -> T:
+        """A unit PostgreSQL rolled back to break a deadlock runs again once the other one's locks are gone: two
+        lanes' units may share rows (a GTIN, a SKU; an item two pages of a listing both return)."""
         try:
             return await self.database.run(unit)
         except DBAPIError as exc:

@@ -30,6 +30,7 @@ import httpx
 from localshelf.fakes.shopify import App, FakeShopify, Shop, ShopifyState
 from localshelf.services import sync_jobs, sync_runner
 from localshelf.services.pos_flows import PosContext
+from localshelf.store import pos_staging as staging
 from localshelf.store.db import Database
 from tests.integration.shopify_harness import CLIENT_ID, CLIENT_SECRET, SHOP, settings
 
@@ -110,6 +111,8 @@ async def main(products: int, locations: int, seed: int, built_at: float, park_a
             await anyio.sleep_forever()
 
     sync_runner.materialize = _still_once_parked(sync_runner.materialize)
+    staging.upsert_items = _still_once_parked(staging.upsert_items)  # reading's other lane, likewise
+    staging.upsert_stock = _still_once_parked(staging.upsert_stock)
     await pos.runner().run(ticket, progress)
     print("finished", flush=True)
 

@@ -190,7 +190,11 @@ def assert_consistent_at_the_kill(killed: SyncJob, ready: Prepared, database: Da
     if phase == "items":
         done = killed.products_seen
         assert done % PAGE_SIZE == 0 and killed.items_seen == len(variants_of(products[:done]))
-        assert staged_variants(database, shop.integration_id) == variants_of(products[:done])
+        staged, counted = staged_variants(database, shop.integration_id), variants_of(products[:done])
+        if database.dialect == "sqlite":
+            assert staged == counted
+        else:  # two lanes: a page after the checkpoint may have committed too; the resumed job stages it again
+            assert counted <= staged <= variants_of(products)
         if done:
             assert decode_cursor(checkpoint["cursor"]) == products[done - 1].id
     else:

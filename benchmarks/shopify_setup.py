@@ -110,9 +110,11 @@ class AnsweringInstantly:
             if not message.get("more_body"):
                 break
         key = (dict(scope["headers"]).get(b"x-shopify-access-token", b""), body)
-        answer = self._answers.get(key) or await self._rendered(scope, body)
-        if answer[0] == 200 and b'"errors"' not in answer[2]:  # never a throttled or failed answer
-            self._answers[key] = answer
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = await self._rendered(scope, body)
+            if answer[0] == 200 and b'"errors"' not in answer[2]:  # never a throttled or failed answer
+                self._answers[key] = answer
         status, headers, content = answer
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
